@@ -1,0 +1,3 @@
+import { createTsupConfig } from "@node-mirth/tsup-config";
+
+export default createTsupConfig();

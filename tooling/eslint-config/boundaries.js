@@ -1,0 +1,20 @@
+/**
+ * The dependency direction of ARCHITECTURE.md §1, as data. Each entry lists the
+ * @node-mirth packages a workspace may import; anything else under the scope is refused.
+ * Only the package root may be imported: `src/index.ts` is the whole public surface.
+ */
+const CONNECTORS = ["mllp-tls", "http", "smtp", "dicom", "remotefile"];
+
+export const ALLOWED_IMPORTS = {
+  "packages/hl7": [],
+  "packages/certs": [],
+  "packages/core": ["hl7", "certs"],
+  ...Object.fromEntries(CONNECTORS.map((name) => [`packages/${name}`, ["core", "certs", "hl7"]])),
+  "packages/cluster": ["core", "certs"],
+};
+
+/** Every scoped package a workspace may never name, given what it may. */
+export function forbiddenScopedImports(allowed) {
+  const known = ["hl7", "certs", "core", "cluster", "server", ...CONNECTORS];
+  return known.filter((name) => !allowed.includes(name)).map((name) => `@node-mirth/${name}`);
+}

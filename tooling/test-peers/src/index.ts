@@ -1,0 +1,19 @@
+export { findBinary } from "./find-binary.js";
+export { freePort } from "./free-port.js";
+export { runCommand, type CommandResult, type RunCommandOptions } from "./run-command.js";
+export { createTempDir, type TempDir } from "./temp-dir.js";
+export {
+  startPeer,
+  type PeerLaunchContext,
+  type PeerReadiness,
+  type RunningPeer,
+  type StartPeerOptions,
+} from "./start-peer.js";
+export {
+  describeWithPeers,
+  findPythonWithModule,
+  peersRequired,
+  resolvePeers,
+  type PeerRequirement,
+  type ResolvedPeers,
+} from "./peer-requirements.js";
