@@ -93,7 +93,7 @@ async function startOnce(binary: string, options: StartPeerOptions): Promise<Run
     [Symbol.asyncDispose]: stop,
   };
   try {
-    await waitUntilReady(peer, options.ready ?? { kind: "tcp" }, options.readyTimeoutMs ?? 15_000, ctx);
+    await waitUntilReady(peer, options, ctx);
     return peer;
   } catch (error) {
     await stop();
@@ -106,10 +106,11 @@ async function startOnce(binary: string, options: StartPeerOptions): Promise<Run
 
 async function waitUntilReady(
   peer: RunningPeer,
-  readiness: PeerReadiness,
-  timeoutMs: number,
+  options: StartPeerOptions,
   ctx: PeerLaunchContext,
 ): Promise<void> {
+  const readiness = options.ready ?? { kind: "tcp" };
+  const timeoutMs = options.readyTimeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   peer.process.once("exit", () => {
