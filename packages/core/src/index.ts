@@ -1,1 +1,7 @@
-export {};
+export {
+  CORE_ERROR_CODES,
+  NodeMirthError,
+  isNodeMirthError,
+  type CoreErrorCode,
+  type NodeMirthErrorOptions,
+} from "./errors.js";
