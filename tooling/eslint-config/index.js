@@ -1,36 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
-import { ALLOWED_IMPORTS, forbiddenScopedImports } from "./boundaries.js";
-
-const deepImportPattern = {
-  group: ["@node-mirth/*/*"],
-  message: "Import a package by its root only: src/index.ts is its whole public surface.",
-};
-
-function boundaryBlocks() {
-  return Object.entries(ALLOWED_IMPORTS).map(([dir, allowed]) => ({
-    files: [`${dir}/**/*.ts`],
-    ignores: [`${dir}/**/*.test.ts`, `${dir}/bench/**`],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          paths: forbiddenScopedImports(allowed).map((name) => ({
-            name,
-            message: `${dir} may import only ${allowed.length ? allowed.map((a) => "@node-mirth/" + a).join(", ") : "no other @node-mirth package"} (ARCHITECTURE.md §1).`,
-          })),
-          patterns: [
-            deepImportPattern,
-            {
-              group: ["**/packages/**", "**/apps/**", "**/tooling/**"],
-              message: "Reach another workspace through its package name, not a relative path.",
-            },
-          ],
-        },
-      ],
-    },
-  }));
-}
+import { boundaryConfigs } from "./src/boundaries.js";
 
 /** The shared flat config: type-checked TypeScript rules plus the import boundaries. */
 export function createEslintConfig({ tsconfigRootDir }) {
@@ -65,6 +35,6 @@ export function createEslintConfig({ tsconfigRootDir }) {
         "@typescript-eslint/no-unsafe-assignment": "off",
       },
     },
-    ...boundaryBlocks(),
+    ...boundaryConfigs(),
   );
 }
