@@ -6,8 +6,26 @@
 export const CORE_ERROR_CODES = {
   ERR_POLICY_INSECURE_BIND: "A listener would bind a non-loopback address without TLS.",
   ERR_POLICY_EGRESS_DENIED: "A destination address is not on the [egress] allow-list.",
-  ERR_POLICY_INSECURE_TLS: "A TLS or credential setting weaker than the floor, without MIRTH_ALLOW_INSECURE_TLS=1.",
-  ERR_CONFIG_UNSET_VARIABLE: "A ${VAR} in a configuration has no value in the environment or configuration map.",
+  ERR_POLICY_INSECURE_TLS:
+    "A TLS or credential setting weaker than the floor, without MIRTH_ALLOW_INSECURE_TLS=1.",
+  ERR_CONFIG_UNSET_VARIABLE:
+    "A ${VAR} in a configuration has no value in the environment or configuration map.",
+  ERR_CHANNEL_INVALID:
+    "A channel configuration failed validation; details.issues lists every problem.",
+  ERR_CHANNEL_NOT_DEPLOYED: "No channel with this id is deployed.",
+  ERR_CHANNEL_NOT_STARTED:
+    "The channel is not started (stopped, paused or stopping), so it accepts no message.",
+  ERR_CHANNEL_RECOVERY_FAILED:
+    "Recovering the channel's unfinished messages failed at start; the channel stays stopped.",
+  ERR_CONNECTOR_DUPLICATE_TYPE: "A connector plugin with this type is already registered.",
+  ERR_STORE_CLOSED: "The message store is closed.",
+  ERR_STORE_WRITE_FAILED: "A message store transaction failed and was rolled back.",
+  ERR_ENGINE_CLOSED: "The engine is closed.",
+  ERR_MESSAGE_NOT_FOUND: "No stored message with this id exists in the channel.",
+  ERR_MESSAGE_CONTENT_NOT_STORED:
+    "The message's raw content was not stored (storage mode), so it cannot be reprocessed.",
+  ERR_SCRIPT_NOT_AVAILABLE:
+    "A channel uses JavaScript but no script sandbox is available to run it.",
 } as const;
 
 export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;
@@ -39,6 +57,6 @@ export function isNodeMirthError(error: unknown): error is NodeMirthError {
   return (
     error instanceof Error &&
     typeof (error as { code?: unknown }).code === "string" &&
-    (error as { code: string }).code.startsWith("ERR_")
+    (error as Error & { code: string }).code.startsWith("ERR_")
   );
 }

@@ -1,0 +1,7 @@
+import { describeMessageStoreContract } from "./message-store-contract.js";
+import { MemoryStore } from "./memory-store.js";
+
+describeMessageStoreContract("MemoryStore", () => {
+  const store = new MemoryStore();
+  return Promise.resolve({ store, dispose: () => store.close() });
+});

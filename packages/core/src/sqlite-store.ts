@@ -1,0 +1,510 @@
+/* eslint-disable @typescript-eslint/require-await -- MessageStore is async for stores that do I/O
+   (PostgreSQL); this one works synchronously, and async turns its throws into rejections. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { NodeMirthError } from "./errors.js";
+import {
+  clampSearchLimit,
+  DEFAULT_PRUNE_BATCH_SIZE,
+  DEFAULT_TEXT_SCAN_LIMIT,
+  mergeStatistics,
+  SOURCE_CONNECTOR_ID,
+  type ConnectorMessageRecord,
+  type ContentKind,
+  type MessageDetail,
+  type MessageQuery,
+  type MessageStatus,
+  type MessageStore,
+  type MessageSummary,
+  type PruneOptions,
+  type PruneResult,
+  type StatisticsCounts,
+  type StoreMetrics,
+  type StoreWrite,
+  type UnfinishedWork,
+} from "./message-store.js";
+
+export interface SqliteStoreOptions {
+  /** Directory of the database; created when missing. The file is `<dataDir>/messages.db`. */
+  dataDir: string;
+  fileName?: string;
+}
+
+// auto_vacuum must be chosen before the first table exists; INCREMENTAL lets prune give
+// pages back to the file system in small steps instead of one long VACUUM.
+const SCHEMA = `
+PRAGMA auto_vacuum = INCREMENTAL;
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS messages (
+  channel_id TEXT NOT NULL,
+  message_id INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_received ON messages (channel_id, received_at);
+-- A rowid table, so connectors list in the order they were first written (source first).
+CREATE TABLE IF NOT EXISTS connector_messages (
+  channel_id TEXT NOT NULL,
+  message_id INTEGER NOT NULL,
+  connector_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  send_attempts INTEGER NOT NULL DEFAULT 0,
+  dead_letter INTEGER NOT NULL DEFAULT 0,
+  lane_key TEXT,
+  error TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, message_id, connector_id),
+  FOREIGN KEY (channel_id, message_id) REFERENCES messages (channel_id, message_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS connector_messages_status ON connector_messages (channel_id, status, message_id);
+CREATE INDEX IF NOT EXISTS connector_messages_dead ON connector_messages (channel_id, dead_letter, message_id);
+CREATE TABLE IF NOT EXISTS contents (
+  channel_id TEXT NOT NULL,
+  message_id INTEGER NOT NULL,
+  connector_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  content TEXT NOT NULL,
+  FOREIGN KEY (channel_id, message_id) REFERENCES messages (channel_id, message_id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS contents_key ON contents (channel_id, message_id, connector_id, kind);
+CREATE TABLE IF NOT EXISTS metadata_values (
+  channel_id TEXT NOT NULL,
+  message_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (channel_id, message_id, name),
+  FOREIGN KEY (channel_id, message_id) REFERENCES messages (channel_id, message_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metadata_lookup ON metadata_values (channel_id, name, value, message_id);
+CREATE TABLE IF NOT EXISTS statistics (
+  channel_id TEXT NOT NULL,
+  connector_id TEXT NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0,
+  filtered INTEGER NOT NULL DEFAULT 0,
+  queued INTEGER NOT NULL DEFAULT 0,
+  sent INTEGER NOT NULL DEFAULT 0,
+  errored INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel_id, connector_id)
+) WITHOUT ROWID;
+`;
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so a
+ * resolved `write` survives power loss. One connection is the one writer; every `write`
+ * is one transaction, and the group commit in front of it makes that one fsync for many
+ * messages.
+ */
+export class SqliteStore implements MessageStore {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #metrics: StoreMetrics = { commits: 0, writes: 0 };
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.path = join(options.dataDir, options.fileName ?? "messages.db");
+    this.#db = new DatabaseSync(this.path);
+    this.#db.exec(
+      "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+    );
+    this.#db.exec(SCHEMA);
+  }
+
+  async write(batch: readonly StoreWrite[]): Promise<void> {
+    this.#assertOpen();
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const write of batch) this.#apply(write);
+      for (const { channelId, connectorId, delta } of mergeStatistics(batch).values()) {
+        this.#statement(
+          `INSERT INTO statistics (channel_id, connector_id, received, filtered, queued, sent, errored)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (channel_id, connector_id) DO UPDATE SET
+             received = received + excluded.received, filtered = filtered + excluded.filtered,
+             queued = queued + excluded.queued, sent = sent + excluded.sent, errored = errored + excluded.errored`,
+        ).run(
+          channelId,
+          connectorId,
+          delta.received,
+          delta.filtered,
+          delta.queued,
+          delta.sent,
+          delta.errored,
+        );
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw new NodeMirthError(
+        "ERR_STORE_WRITE_FAILED",
+        "A message store transaction failed and was rolled back.",
+        {
+          cause: error,
+          details: { writes: batch.length },
+        },
+      );
+    }
+    this.#metrics = {
+      commits: this.#metrics.commits + 1,
+      writes: this.#metrics.writes + batch.length,
+    };
+  }
+
+  async getMessage(channelId: string, messageId: number): Promise<MessageDetail | undefined> {
+    this.#assertOpen();
+    const message = this.#statement(
+      "SELECT received_at FROM messages WHERE channel_id = ? AND message_id = ?",
+    ).get(channelId, messageId) as Row | undefined;
+    if (message === undefined) return undefined;
+    const connectors = (
+      this.#statement(
+        "SELECT * FROM connector_messages WHERE channel_id = ? AND message_id = ? ORDER BY rowid",
+      ).all(channelId, messageId) as Row[]
+    ).map(toRecord);
+    const contents = this.#statement(
+      "SELECT connector_id, kind, content FROM contents WHERE channel_id = ? AND message_id = ?",
+    ).all(channelId, messageId) as Row[];
+    return {
+      channelId,
+      messageId,
+      receivedAt: Number(message.received_at),
+      metadata: this.#metadata(channelId, messageId),
+      connectors: connectors.map((record) => ({
+        ...record,
+        content: Object.fromEntries(
+          contents
+            .filter((row) => row.connector_id === record.connectorId)
+            .map((row) => [row.kind as ContentKind, String(row.content)]),
+        ),
+      })),
+    };
+  }
+
+  async getContent(
+    ref: { channelId: string; messageId: number; connectorId: string },
+    kind: ContentKind,
+  ): Promise<string | undefined> {
+    this.#assertOpen();
+    const row = this.#statement(
+      "SELECT content FROM contents WHERE channel_id = ? AND message_id = ? AND connector_id = ? AND kind = ?",
+    ).get(ref.channelId, ref.messageId, ref.connectorId, kind) as Row | undefined;
+    return row === undefined ? undefined : String(row.content);
+  }
+
+  async search(query: MessageQuery): Promise<MessageSummary[]> {
+    this.#assertOpen();
+    const where: string[] = ["m.channel_id = ?"];
+    const params: SQLInputValue[] = [query.channelId];
+    if (query.beforeMessageId !== undefined) {
+      where.push("m.message_id < ?");
+      params.push(query.beforeMessageId);
+    }
+    if (query.receivedFrom !== undefined) {
+      where.push("m.received_at >= ?");
+      params.push(query.receivedFrom);
+    }
+    if (query.receivedTo !== undefined) {
+      where.push("m.received_at <= ?");
+      params.push(query.receivedTo);
+    }
+    if (query.statuses !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM connector_messages c WHERE c.channel_id = m.channel_id
+           AND c.message_id = m.message_id AND c.status IN (${query.statuses.map(() => "?").join(", ")}))`,
+      );
+      params.push(...query.statuses);
+    }
+    for (const [name, value] of Object.entries(query.metadata ?? {})) {
+      where.push(
+        `EXISTS (SELECT 1 FROM metadata_values v WHERE v.channel_id = m.channel_id
+           AND v.message_id = m.message_id AND v.name = ? AND v.value = ?)`,
+      );
+      params.push(name, value);
+    }
+    const limit = clampSearchLimit(query.limit);
+    let sql = `SELECT m.message_id, m.received_at FROM messages m WHERE ${where.join(" AND ")}
+               ORDER BY m.message_id DESC LIMIT ?`;
+    if (query.text !== undefined) {
+      // Only the newest `textScanLimit` candidates are scanned: text is bounded, not indexed.
+      sql = `SELECT s.message_id, s.received_at FROM (
+               SELECT m.message_id, m.received_at, m.channel_id FROM messages m WHERE ${where.join(" AND ")}
+               ORDER BY m.message_id DESC LIMIT ?) s
+             WHERE EXISTS (SELECT 1 FROM contents t WHERE t.channel_id = s.channel_id
+               AND t.message_id = s.message_id AND t.connector_id = ? AND t.kind = 'raw'
+               AND instr(t.content, ?) > 0)
+             ORDER BY s.message_id DESC LIMIT ?`;
+      params.push(query.textScanLimit ?? DEFAULT_TEXT_SCAN_LIMIT, SOURCE_CONNECTOR_ID, query.text);
+    }
+    params.push(limit);
+    const rows = this.#statement(sql).all(...params) as Row[];
+    return rows.map((row) => {
+      const messageId = Number(row.message_id);
+      const statuses = this.#statement(
+        "SELECT connector_id, status FROM connector_messages WHERE channel_id = ? AND message_id = ? ORDER BY rowid",
+      ).all(query.channelId, messageId) as Row[];
+      return {
+        channelId: query.channelId,
+        messageId,
+        receivedAt: Number(row.received_at),
+        statuses: Object.fromEntries(
+          statuses.map((s) => [String(s.connector_id), s.status as MessageStatus]),
+        ),
+        metadata: this.#metadata(query.channelId, messageId),
+      };
+    });
+  }
+
+  async listUnfinished(channelId: string): Promise<UnfinishedWork> {
+    this.#assertOpen();
+    const received = this.#statement(
+      `SELECT message_id FROM connector_messages
+       WHERE channel_id = ? AND status = 'RECEIVED' AND connector_id = ? ORDER BY message_id`,
+    ).all(channelId, SOURCE_CONNECTOR_ID) as Row[];
+    const queued = this.#statement(
+      `SELECT * FROM connector_messages
+       WHERE channel_id = ? AND status IN ('QUEUED', 'PENDING') AND dead_letter = 0 AND connector_id <> ?
+       ORDER BY message_id, rowid`,
+    ).all(channelId, SOURCE_CONNECTOR_ID) as Row[];
+    return {
+      received: received.map((row) => Number(row.message_id)),
+      queued: queued.map(toRecord),
+    };
+  }
+
+  async listDeadLetters(
+    channelId: string,
+    options: { limit?: number } = {},
+  ): Promise<ConnectorMessageRecord[]> {
+    this.#assertOpen();
+    const rows = this.#statement(
+      "SELECT * FROM connector_messages WHERE channel_id = ? AND dead_letter = 1 ORDER BY message_id LIMIT ?",
+    ).all(channelId, clampSearchLimit(options.limit)) as Row[];
+    return rows.map(toRecord);
+  }
+
+  async maxMessageId(channelId: string): Promise<number> {
+    this.#assertOpen();
+    const row = this.#statement(
+      "SELECT MAX(message_id) AS max FROM messages WHERE channel_id = ?",
+    ).get(channelId) as Row;
+    return row.max === null ? 0 : Number(row.max);
+  }
+
+  async getStatistics(channelId: string): Promise<Record<string, StatisticsCounts>> {
+    this.#assertOpen();
+    const rows = this.#statement("SELECT * FROM statistics WHERE channel_id = ?").all(
+      channelId,
+    ) as Row[];
+    return Object.fromEntries(
+      rows.map((row) => [
+        String(row.connector_id),
+        {
+          received: Number(row.received),
+          filtered: Number(row.filtered),
+          queued: Number(row.queued),
+          sent: Number(row.sent),
+          errored: Number(row.errored),
+        },
+      ]),
+    );
+  }
+
+  async removeMessages(channelId: string, messageIds: readonly number[]): Promise<number> {
+    this.#assertOpen();
+    let removed = 0;
+    this.#transaction(() => {
+      const remove = this.#statement(
+        "DELETE FROM messages WHERE channel_id = ? AND message_id = ?",
+      );
+      for (const id of messageIds) removed += Number(remove.run(channelId, id).changes);
+    });
+    return removed;
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    this.#assertOpen();
+    const batchSize = options.batchSize ?? DEFAULT_PRUNE_BATCH_SIZE;
+    const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
+    // Unfinished messages are never pruned: deleting them would break at-least-once.
+    const select = this.#statement(
+      `SELECT m.message_id FROM messages m WHERE m.channel_id = ? AND m.received_at < ?
+         AND NOT EXISTS (SELECT 1 FROM connector_messages c WHERE c.channel_id = m.channel_id
+           AND c.message_id = m.message_id AND c.status IN ('RECEIVED', 'QUEUED', 'PENDING'))
+       ORDER BY m.message_id LIMIT ?`,
+    );
+    const remove = this.#statement("DELETE FROM messages WHERE channel_id = ? AND message_id = ?");
+    let deleted = 0;
+    let batches = 0;
+    let complete = false;
+    while (batches < maxBatches) {
+      const ids = (select.all(options.channelId, options.receivedBefore, batchSize) as Row[]).map(
+        (row) => Number(row.message_id),
+      );
+      if (ids.length === 0) {
+        complete = true;
+        break;
+      }
+      this.#transaction(() => {
+        for (const id of ids) remove.run(options.channelId, id);
+      });
+      // Give the freed pages back to the file system after each batch, in the same small steps.
+      this.#db.exec("PRAGMA incremental_vacuum");
+      deleted += ids.length;
+      batches++;
+      if (ids.length < batchSize) {
+        complete = true;
+        break;
+      }
+    }
+    return { deleted, batches, complete };
+  }
+
+  metrics(): StoreMetrics {
+    return { ...this.#metrics };
+  }
+
+  /** Pages and free pages of the database file, to prove that pruning gives space back. */
+  pageCounts(): { pages: number; freePages: number } {
+    const pages = this.#db.prepare("PRAGMA page_count").get() as Row;
+    const free = this.#db.prepare("PRAGMA freelist_count").get() as Row;
+    return { pages: Number(pages.page_count), freePages: Number(free.freelist_count) };
+  }
+
+  /** Moves the WAL into the main file and truncates it, e.g. before measuring the file size. */
+  checkpoint(): void {
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new NodeMirthError("ERR_STORE_CLOSED", "The message store is closed.");
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #transaction(body: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      body();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw new NodeMirthError(
+        "ERR_STORE_WRITE_FAILED",
+        "A message store transaction failed and was rolled back.",
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  #metadata(channelId: string, messageId: number): Record<string, string> {
+    const rows = this.#statement(
+      "SELECT name, value FROM metadata_values WHERE channel_id = ? AND message_id = ?",
+    ).all(channelId, messageId) as Row[];
+    return Object.fromEntries(rows.map((row) => [String(row.name), String(row.value)]));
+  }
+
+  #apply(write: StoreWrite): void {
+    switch (write.op) {
+      case "insertMessage":
+        this.#statement(
+          "INSERT INTO messages (channel_id, message_id, received_at) VALUES (?, ?, ?)",
+        ).run(write.channelId, write.messageId, write.receivedAt);
+        return;
+      case "setStatus":
+        // Omitted fields keep their stored value, as in MemoryStore.
+        this.#statement(
+          `INSERT INTO connector_messages
+             (channel_id, message_id, connector_id, status, send_attempts, dead_letter, lane_key, error, updated_at)
+           VALUES (?, ?, ?, ?, coalesce(?, 0), coalesce(?, 0), ?, ?, ?)
+           ON CONFLICT (channel_id, message_id, connector_id) DO UPDATE SET
+             status = excluded.status,
+             send_attempts = coalesce(?, send_attempts),
+             dead_letter = coalesce(?, dead_letter),
+             lane_key = coalesce(excluded.lane_key, lane_key),
+             error = excluded.error,
+             updated_at = excluded.updated_at`,
+        ).run(
+          write.channelId,
+          write.messageId,
+          write.connectorId,
+          write.status,
+          write.sendAttempts ?? null,
+          toFlag(write.deadLetter),
+          write.laneKey ?? null,
+          write.error ?? null,
+          write.updatedAt,
+          write.sendAttempts ?? null,
+          toFlag(write.deadLetter),
+        );
+        return;
+      case "putContent":
+        this.#statement(
+          `INSERT INTO contents (channel_id, message_id, connector_id, kind, content) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (channel_id, message_id, connector_id, kind) DO UPDATE SET content = excluded.content`,
+        ).run(write.channelId, write.messageId, write.connectorId, write.kind, write.content);
+        return;
+      case "deleteContent":
+        this.#statement(
+          "DELETE FROM contents WHERE channel_id = ? AND message_id = ? AND connector_id = ? AND kind = ?",
+        ).run(write.channelId, write.messageId, write.connectorId, write.kind);
+        return;
+      case "putMetadata": {
+        const put = this.#statement(
+          `INSERT INTO metadata_values (channel_id, message_id, name, value) VALUES (?, ?, ?, ?)
+           ON CONFLICT (channel_id, message_id, name) DO UPDATE SET value = excluded.value`,
+        );
+        for (const [name, value] of Object.entries(write.values))
+          put.run(write.channelId, write.messageId, name, value);
+        return;
+      }
+      case "addStatistics":
+        // Merged and applied once per batch by `write`.
+        return;
+      case "deleteMessage":
+        this.#statement("DELETE FROM messages WHERE channel_id = ? AND message_id = ?").run(
+          write.channelId,
+          write.messageId,
+        );
+        return;
+    }
+  }
+}
+
+function toFlag(value: boolean | undefined): number | null {
+  return value === undefined ? null : value ? 1 : 0;
+}
+
+function toRecord(row: Row): ConnectorMessageRecord {
+  const record: ConnectorMessageRecord = {
+    channelId: String(row.channel_id),
+    messageId: Number(row.message_id),
+    connectorId: String(row.connector_id),
+    status: row.status as MessageStatus,
+    sendAttempts: Number(row.send_attempts),
+    deadLetter: Number(row.dead_letter) === 1,
+    updatedAt: Number(row.updated_at),
+  };
+  if (typeof row.lane_key === "string") record.laneKey = row.lane_key;
+  if (typeof row.error === "string") record.error = row.error;
+  return record;
+}
