@@ -1,3 +1,5 @@
 import { createTsupConfig } from "@node-mirth/tsup-config";
 
-export default createTsupConfig();
+const config: ReturnType<typeof createTsupConfig> = createTsupConfig();
+
+export default config;

@@ -1,0 +1,116 @@
+import { resolveCharset } from "./charset.js";
+import { readDelimiters, type Hl7Delimiters } from "./delimiters.js";
+import { Hl7ParseError } from "./errors.js";
+import { Hl7Message } from "./hl7-message.js";
+import { Hl7Segment, segmentName, type Hl7Codec } from "./hl7-segment.js";
+
+export interface ParseHl7Options {
+  /**
+   * The charset assumed when MSH-18 is empty. HL7 says ASCII; "latin1" (the default)
+   * accepts the 8859-1 bytes many senders omit to declare, and is lossless either way.
+   */
+  defaultCharset?: string;
+}
+
+const CR = 13;
+const LF = 10;
+
+/**
+ * Parses one ER7 message. Delimiters come from its MSH-1/MSH-2; segments end with CR,
+ * LF or CRLF. For bytes, MSH-18 is read from the (ASCII) MSH first and decides how the
+ * rest is decoded. Throws `Hl7ParseError` (or a subclass) and nothing else for bad input.
+ */
+export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}): Hl7Message {
+  const bytes = typeof input === "string" ? undefined : input;
+  const head = bytes === undefined ? (input as string) : headerLine(bytes);
+  const prefixLength = lineBreaksAt(head, 0);
+  if (head.trim() === "" && (bytes === undefined || bytes.toString("latin1").trim() === "")) {
+    throw new Hl7ParseError("ERR_HL7_EMPTY_INPUT", "The input holds no HL7 message");
+  }
+  if (!head.startsWith("MSH", prefixLength)) {
+    throw new Hl7ParseError("ERR_HL7_MISSING_MSH", "The message does not start with an MSH segment", {
+      position: { segment: 1, offset: prefixLength },
+    });
+  }
+  const delimiters = readDelimiters(head, prefixLength);
+  const charset = resolveCharset(msh18(head, prefixLength, delimiters), options.defaultCharset);
+  const text = bytes === undefined ? head : charset.decode(bytes);
+  const codec: Hl7Codec = { delimiters, charset };
+  const segments: Hl7Segment[] = [];
+  const separators: string[] = [];
+  const length = text.length;
+  let position = prefixLength;
+  let nextCr = text.indexOf("\r", position);
+  let nextLf = text.indexOf("\n", position);
+  while (position < length) {
+    if (nextCr !== -1 && nextCr < position) nextCr = text.indexOf("\r", position);
+    if (nextLf !== -1 && nextLf < position) nextLf = text.indexOf("\n", position);
+    let end = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextCr, nextLf);
+    if (end === -1) end = length;
+    const after = lineBreaksAt(text, end);
+    const raw = text.slice(position, end);
+    const name = segmentName(raw, delimiters.field);
+    if (name === undefined) {
+      if (after === length && raw.trim() === "" && separators.length > 0) {
+        // Padding after the last segment belongs to its terminator, so it round-trips.
+        separators[separators.length - 1] += raw;
+        break;
+      }
+      throw new Hl7ParseError("ERR_HL7_INVALID_SEGMENT_NAME", "A segment does not start with a valid name", {
+        position: { segment: segments.length + 1, offset: position },
+      });
+    }
+    segments.push(new Hl7Segment(raw, name, codec));
+    separators.push(text.slice(end, after));
+    position = after;
+  }
+  return new Hl7Message({
+    codec,
+    segments,
+    separators,
+    prefix: text.slice(0, prefixLength),
+    text,
+    ...(bytes === undefined ? {} : { bytes }),
+  });
+}
+
+/** End of the run of CR/LF characters starting at `start`. */
+function lineBreaksAt(text: string, start: number): number {
+  let end = start;
+  while (end < text.length) {
+    const code = text.charCodeAt(end);
+    if (code !== CR && code !== LF) break;
+    end++;
+  }
+  return end;
+}
+
+/** The first line that is not a line break, as Latin-1: MSH is ASCII whatever MSH-18 says. */
+function headerLine(bytes: Buffer): string {
+  let start = 0;
+  while (start < bytes.length && (bytes[start] === CR || bytes[start] === LF)) start++;
+  let end = start;
+  while (end < bytes.length && bytes[end] !== CR && bytes[end] !== LF) end++;
+  return bytes.toString("latin1", 0, end);
+}
+
+/** The first repetition's first component of MSH-18, read from the raw MSH line. */
+function msh18(text: string, start: number, delimiters: Hl7Delimiters): string {
+  const lineEnd = firstLineEnd(text, start);
+  let position = start + 3;
+  for (let field = 1; field < 18; field++) {
+    position = text.indexOf(delimiters.field, position + 1);
+    if (position === -1 || position >= lineEnd) return "";
+  }
+  let end = text.indexOf(delimiters.field, position + 1);
+  if (end === -1 || end > lineEnd) end = lineEnd;
+  const value = text.slice(position + 1, end);
+  return value.split(delimiters.repetition)[0]?.split(delimiters.component)[0] ?? "";
+}
+
+function firstLineEnd(text: string, start: number): number {
+  const cr = text.indexOf("\r", start);
+  const lf = text.indexOf("\n", start);
+  if (cr === -1) return lf === -1 ? text.length : lf;
+  return lf === -1 ? cr : Math.min(cr, lf);
+}
