@@ -104,7 +104,7 @@ export function parseCidr(text: string): Cidr | undefined {
   const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
   if (ip === undefined) return undefined;
   const bits = BITS[ip.family];
-  let prefix = bits;
+  let prefix: number = bits;
   if (slash !== -1) {
     const p = text.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p)) return undefined;
