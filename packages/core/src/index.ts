@@ -26,3 +26,49 @@ export {
 } from "./message-store.js";
 export { MemoryStore } from "./memory-store.js";
 export { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
+export {
+  assertBindAllowed,
+  InsecureBindError,
+  type BindDecision,
+  type BindReason,
+  type BindRequest,
+} from "./bind-guard.js";
+export {
+  createEgressPolicy,
+  EGRESS_KINDS,
+  EgressDeniedError,
+  EgressPolicy,
+  egressConfigSchema,
+  type ConfiguredDecision,
+  type EgressConfig,
+  type EgressConfigInput,
+  type EgressDenial,
+  type EgressDenialReason,
+  type EgressKind,
+  type EgressLookup,
+  type EgressPolicyOptions,
+  type ResolvedAddress,
+  type VettedDestination,
+} from "./egress-policy.js";
+export { isLoopbackHost } from "./address-match.js";
+export {
+  resolveVariables,
+  resolveVariablesDeep,
+  UnsetVariableError,
+  type ConfigurationMapLike,
+  type ResolveVariablesDeepOptions,
+  type ResolveVariablesOptions,
+  type UnsetVariable,
+} from "./resolve-variables.js";
+export {
+  assertSecureOrAllowed,
+  emitPolicyWarning,
+  INSECURE_TLS_ENV,
+  InsecureTlsError,
+  insecureTlsAllowed,
+  resetInsecureTlsForTests,
+  warnInsecureUse,
+  type AssertSecureOptions,
+  type PolicyWarning,
+  type PolicyWarningHandler,
+} from "./insecure-tls.js";
