@@ -1,3 +1,8 @@
 import { createTsupConfig } from "@node-mirth/tsup-config";
 
-export default createTsupConfig();
+// The CLI is a second entry so the bin ships in dist/ beside the library.
+const config: ReturnType<typeof createTsupConfig> = createTsupConfig({
+  entry: ["src/index.ts", "src/cli/main.ts"],
+});
+
+export default config;
