@@ -77,8 +77,11 @@ describe("egressConfigSchema", () => {
     expect(paths).not.toContain("allowed_file_dirs.2");
   });
 
-  it("is enforced by the constructor", () => {
+  it("is enforced by the constructor, which freezes the parsed config", () => {
     expect(() => new EgressPolicy({ allowed_http: ["not a host"] })).toThrow();
+    const policy = new EgressPolicy({ allowed_http: ["a.example.org"] });
+    expect(Object.isFrozen(policy.config)).toBe(true);
+    expect(Object.isFrozen(policy.config.allowed_http)).toBe(true);
   });
 });
 
@@ -201,7 +204,7 @@ describe("checkConnect", () => {
     const error = await deniedAsync(policy.checkConnect("mllp", "lis.hospital.local", 2575));
     expect(error.details).toMatchObject({
       reason: "not-listed",
-      address: "127.0.0.1",
+      resolved: "127.0.0.1",
       configKey: "allowed_mllp",
     });
     expect(error.message).toContain("(resolved address 127.0.0.1)");
@@ -211,14 +214,14 @@ describe("checkConnect", () => {
     const lookup = fakeDns({ "lis.hospital.local": ["10.1.2.3", "192.0.2.66"] });
     const policy = new EgressPolicy({ allowed_mllp: ["10.1.0.0/16"] }, { lookup });
     expect(
-      (await deniedAsync(policy.checkConnect("mllp", "lis.hospital.local", 2575))).details.address,
+      (await deniedAsync(policy.checkConnect("mllp", "lis.hospital.local", 2575))).details.resolved,
     ).toBe("192.0.2.66");
   });
 
   it("checks the resolved address of odd numeric names such as 127.1 (not literals to us)", async () => {
     const lookup = fakeDns({ "127.1": ["127.0.0.1"] });
     const policy = new EgressPolicy({ allowed_tcp: ["10.0.0.0/8"] }, { lookup });
-    expect((await deniedAsync(policy.checkConnect("tcp", "127.1", 80))).details.address).toBe(
+    expect((await deniedAsync(policy.checkConnect("tcp", "127.1", 80))).details.resolved).toBe(
       "127.0.0.1",
     );
   });
@@ -301,7 +304,7 @@ describe("link-local and cloud metadata for http", () => {
       { lookup: metadataDns },
     );
     expect(
-      (await deniedAsync(broad.checkConnect("http", "innocent.example.com", 80))).details.address,
+      (await deniedAsync(broad.checkConnect("http", "innocent.example.com", 80))).details.resolved,
     ).toBe("169.254.169.254");
     expect(denied(() => broad.checkConfigured("http", "169.254.169.254", 80)).details.reason).toBe(
       "link-local-or-metadata",
@@ -375,8 +378,9 @@ describe("checkFilePath", () => {
     expect(error.details).toMatchObject({
       reason: "file-outside-dirs",
       configKey: "allowed_file_dirs",
-      address: join(outside, "stolen.hl7"),
+      resolved: join(outside, "stolen.hl7"),
     });
+    expect(error.message).toContain(`(real path ${join(outside, "stolen.hl7")})`);
     expect(error.message).toContain("[egress].allowed_file_dirs");
   });
 

@@ -103,8 +103,8 @@ export interface EgressDenial {
   /** Host (or file path) as configured. */
   target: string;
   port?: number | undefined;
-  /** The resolved address that was refused, when it differs from the target. */
-  address?: string | undefined;
+  /** The resolved address (or real file path) that was refused, when it differs from the target. */
+  resolved?: string | undefined;
 }
 
 function display(host: string, port: number | undefined): string {
@@ -115,7 +115,10 @@ function display(host: string, port: number | undefined): string {
 function denialMessage(d: EgressDenial, configKey: string): string {
   const where = `[egress].${configKey} in node-mirth.toml`;
   const dest = `${d.kind} destination ${display(d.target, d.port)}`;
-  const via = d.address === undefined ? "" : ` (resolved address ${d.address})`;
+  const via =
+    d.resolved === undefined
+      ? ""
+      : ` (${d.kind === "file" ? "real path" : "resolved address"} ${d.resolved})`;
   switch (d.reason) {
     case "not-listed":
       return `Egress denied: ${dest}${via} is not on the allow-list. To allow it, add "${display(d.target, d.port)}" to ${where}.`;
@@ -183,7 +186,9 @@ export class EgressPolicy {
   readonly #lookup: EgressLookup;
 
   constructor(config: EgressConfigInput = {}, options: EgressPolicyOptions = {}) {
-    this.config = egressConfigSchema.parse(config);
+    const parsed = egressConfigSchema.parse(config);
+    for (const value of Object.values(parsed)) Object.freeze(value);
+    this.config = Object.freeze(parsed);
     const entries = {} as Record<EgressKind, readonly EgressEntry[]>;
     for (const kind of EGRESS_KINDS) {
       entries[kind] = this.config[`allowed_${kind}`].map((text) => parseEgressEntry(text)!);
@@ -232,7 +237,7 @@ export class EgressPolicy {
     const literal = parseIp(host);
     if (literal !== undefined) {
       this.#admitAddress({ kind, host, port, ip: literal, nameEntry: undefined });
-      const bare = host.replace(/^\[|\]$/g, "");
+      const bare = host.trim().replace(/^\[|\]$/g, "");
       return {
         host,
         port,
@@ -253,7 +258,7 @@ export class EgressPolicy {
           kind,
           target: host,
           port,
-          address: r.address,
+          resolved: r.address,
         });
       this.#admitAddress({ kind, host, port, ip, nameEntry, address: r.address });
       addresses.push({ address: r.address, family: ip.family });
@@ -286,7 +291,7 @@ export class EgressPolicy {
       reason: "file-outside-dirs",
       kind: "file",
       target: path,
-      address: real === resolve(path) ? undefined : real,
+      resolved: real === resolve(path) ? undefined : real,
     });
   }
 
@@ -324,7 +329,7 @@ export class EgressPolicy {
         kind: c.kind,
         target: c.host,
         port: c.port,
-        address: c.address,
+        resolved: c.address,
       });
     }
     if (entries.length === 0 || c.nameEntry !== undefined) return c.nameEntry;
@@ -335,7 +340,7 @@ export class EgressPolicy {
       kind: c.kind,
       target: c.host,
       port: c.port,
-      address: c.address,
+      resolved: c.address,
     });
   }
 }
