@@ -175,7 +175,8 @@ function createAck(request: AckRequest): Hl7Message {
   ];
   const segments = [trimEmpty(msh).join(d.field)];
   const text = options.text === undefined ? "" : escapeHl7(options.text, d);
-  segments.push(trimEmpty(["MSA", code, header.originalControlId ?? "", text]).join(d.field));
+  // MSA-2 is required even when the original's MSH-10 could not be read.
+  segments.push(["MSA", code, header.originalControlId ?? "", ...(text === "" ? [] : [text])].join(d.field));
   if (options.outcome !== "accept") segments.push(errSegment(d, options, header.version ?? ""));
   return parseHl7(segments.join("\r") + "\r", request.defaultCharset === undefined ? {} : { defaultCharset: request.defaultCharset });
 }

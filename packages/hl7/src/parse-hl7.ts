@@ -98,7 +98,7 @@ function headerLine(bytes: Buffer): string {
 function msh18(text: string, start: number, delimiters: Hl7Delimiters): string {
   const lineEnd = firstLineEnd(text, start);
   let position = start + 3;
-  for (let field = 1; field < 18; field++) {
+  for (let field = 2; field < 18; field++) {
     position = text.indexOf(delimiters.field, position + 1);
     if (position === -1 || position >= lineEnd) return "";
   }
