@@ -26,6 +26,11 @@ export const CORE_ERROR_CODES = {
     "The message's raw content was not stored (storage mode), so it cannot be reprocessed.",
   ERR_SCRIPT_NOT_AVAILABLE:
     "A channel uses JavaScript but no script sandbox is available to run it.",
+  ERR_SCRIPT_COMPILE:
+    "A script or code template does not compile (syntax error, or it fails while loading).",
+  ERR_SCRIPT_NOT_COMPILED: "A script was run by an id the sandbox never compiled.",
+  ERR_SCRIPT_SANDBOX_DISPOSED: "A script sandbox was used after dispose().",
+  ERR_SCRIPT_SANDBOX_FAILED: "The script sandbox (QuickJS in WebAssembly) could not start.",
 } as const;
 
 export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;

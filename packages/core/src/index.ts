@@ -72,3 +72,18 @@ export {
   type PolicyWarning,
   type PolicyWarningHandler,
 } from "./insecure-tls.js";
+export {
+  createScriptSandbox,
+  SCRIPT_KINDS,
+  type ScriptBindings,
+  type ScriptDataType,
+  type ScriptKind,
+  type ScriptLogLevel,
+  type ScriptMessage,
+  type ScriptRoute,
+  type ScriptRunFailure,
+  type ScriptRunResult,
+  type ScriptSandbox,
+  type ScriptSandboxOptions,
+  type ScriptSource,
+} from "./script-sandbox.js";

@@ -1,0 +1,629 @@
+import type {
+  QuickJSContext,
+  QuickJSHandle,
+  QuickJSRuntime,
+  QuickJSWASMModule,
+} from "quickjs-emscripten";
+import { NodeMirthError } from "./errors.js";
+import { ScriptHl7Document } from "./script-hl7.js";
+import {
+  BODY_FIRST_LINE,
+  DATA_TYPE_CODES,
+  HL7_OP,
+  LOG_LEVELS,
+  MAP_NAMES,
+  MAP_OP,
+  NO_TMP,
+  SCRIPT_PRELUDE,
+  wrapScriptBody,
+} from "./script-prelude.js";
+import type { ScriptBindings, ScriptRunFailure, ScriptRunResult } from "./script-types.js";
+
+export interface ScriptContextLimits {
+  timeLimitMs: number;
+  memoryLimitBytes: number;
+  stackLimitBytes: number;
+}
+
+interface CompiledScript {
+  fn: QuickJSHandle;
+  file: string;
+  bodyLines: number;
+}
+
+/** Longest error text handed back; a stack overflow's stack alone runs to kilobytes. */
+const MESSAGE_LIMIT = 2000;
+
+/** Everything one run writes on the host side, reachable from the host functions. */
+class RunState {
+  readonly bindings: ScriptBindings;
+  readonly routed: { channel: string; content: string }[] = [];
+  readonly docs: [ScriptHl7Document | undefined, ScriptHl7Document | undefined] = [
+    undefined,
+    undefined,
+  ];
+  returnValue: unknown = undefined;
+  messageOut: string | number | undefined = undefined;
+  tmpOut: string | number | undefined = undefined;
+  finished = false;
+
+  constructor(bindings: ScriptBindings) {
+    this.bindings = bindings;
+  }
+
+  doc(which: number): ScriptHl7Document {
+    const index = which === 1 ? 1 : 0;
+    const existing = this.docs[index];
+    if (existing !== undefined) return existing;
+    const source = index === 0 ? this.bindings.message : this.bindings.tmp;
+    const name = index === 0 ? "msg" : "tmp";
+    if (source?.dataType !== "HL7V2") throw new TypeError(`${name} is not an HL7 v2 message`);
+    const doc = new ScriptHl7Document(source.content);
+    this.docs[index] = doc;
+    return doc;
+  }
+
+  /** The content the script left in `msg` (0) or `tmp` (1). */
+  content(out: string | number | undefined, fallback: string): string {
+    if (typeof out === "string") return out;
+    if (out === undefined) return fallback;
+    const doc = this.docs[out === 1 ? 1 : 0];
+    if (doc !== undefined) return doc.toString();
+    return (out === 1 ? this.bindings.tmp?.content : this.bindings.message.content) ?? fallback;
+  }
+}
+
+/**
+ * One QuickJS runtime and context with the script API installed, the channel's code
+ * templates loaded and its scripts compiled. Host functions are created once here; a run
+ * only points the "current run" slot at its bindings.
+ */
+export class ScriptContext {
+  readonly #limits: ScriptContextLimits;
+  readonly #runtime: QuickJSRuntime;
+  readonly #vm: QuickJSContext;
+  readonly #handles: QuickJSHandle[] = [];
+  readonly #scripts = new Map<string, CompiledScript>();
+  readonly #helpers: QuickJSHandle;
+  readonly #jsonParse: QuickJSHandle;
+  /** Data-type codes -1..3 as reusable number handles (index = code + 1). */
+  readonly #typeHandles: QuickJSHandle[];
+  #deadline = Number.POSITIVE_INFINITY;
+  #interrupted = false;
+  #run: RunState | undefined;
+  #fileSeq = 0;
+
+  constructor(module: QuickJSWASMModule, limits: ScriptContextLimits) {
+    this.#limits = limits;
+    this.#runtime = module.newRuntime();
+    this.#runtime.setMemoryLimit(limits.memoryLimitBytes);
+    this.#runtime.setMaxStackSize(limits.stackLimitBytes);
+    this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
+    this.#vm = this.#runtime.newContext();
+    try {
+      this.#jsonParse = this.#keep(this.#evalOrThrow("JSON.parse", "nm-json"));
+      this.#typeHandles = [NO_TMP, 0, 1, 2, 3].map((code) => this.#keep(this.#vm.newNumber(code)));
+      this.#helpers = this.#keep(this.#installPrelude());
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+  }
+
+  /** Evaluates a code template as global code, so its functions are visible to every script. */
+  loadTemplate(index: number, code: string): void {
+    const file = `nm-template-${index + 1}`;
+    this.#startDeadline();
+    try {
+      const result = this.#vm.evalCode(code, file);
+      if (result.error !== undefined) {
+        const failure = this.#failure(result.error, {
+          file,
+          lineOffset: 0,
+          bodyLines: Number.MAX_SAFE_INTEGER,
+        });
+        throw new NodeMirthError(
+          "ERR_SCRIPT_COMPILE",
+          `Code template ${index + 1} does not load: ${failure.message}${lineSuffix(failure.line)}`,
+          { details: { template: index + 1, line: failure.line, kind: failure.kind } },
+        );
+      }
+      result.value.dispose();
+    } finally {
+      this.#stopDeadline();
+    }
+  }
+
+  /** Wraps the body in a function once; a later run only calls it. Replaces a script of the same id. */
+  compile(id: string, body: string): void {
+    const file = `nm-script-${++this.#fileSeq}`;
+    const where = { file, lineOffset: BODY_FIRST_LINE - 1, bodyLines: countLines(body) };
+    this.#startDeadline();
+    try {
+      const factory = this.#vm.evalCode(wrapScriptBody(body), file);
+      if (factory.error !== undefined) throw compileError(id, this.#failure(factory.error, where));
+      const made = this.#vm.callFunction(factory.value, this.#vm.undefined, this.#helpers);
+      factory.value.dispose();
+      if (made.error !== undefined) throw compileError(id, this.#failure(made.error, where));
+      if (this.#vm.typeof(made.value) !== "function") {
+        made.value.dispose();
+        throw compileError(id, {
+          message: "the script body closes the wrapper function",
+          kind: "error",
+        });
+      }
+      this.#scripts.get(id)?.fn.dispose();
+      this.#scripts.set(id, { fn: made.value, file, bodyLines: where.bodyLines });
+    } finally {
+      this.#stopDeadline();
+    }
+  }
+
+  has(id: string): boolean {
+    return this.#scripts.has(id);
+  }
+
+  /**
+   * Runs a compiled script. Guest failures come back as results; an exception from here
+   * means the WebAssembly side itself failed (host stack exhausted, abort) and the
+   * module must not be used again.
+   */
+  run(id: string, bindings: ScriptBindings): ScriptRunResult {
+    const script = this.#scripts.get(id);
+    if (script === undefined) {
+      throw new NodeMirthError(
+        "ERR_SCRIPT_NOT_COMPILED",
+        `No script '${id}' was compiled in this sandbox`,
+        {
+          details: { scriptId: id },
+        },
+      );
+    }
+    const vm = this.#vm;
+    const state = new RunState(bindings);
+    const owned: QuickJSHandle[] = [];
+    const str = (text: string): QuickJSHandle => {
+      const handle = vm.newString(text);
+      owned.push(handle);
+      return handle;
+    };
+    const messageType = DATA_TYPE_CODES[bindings.message.dataType];
+    const tmpType = bindings.tmp === undefined ? NO_TMP : DATA_TYPE_CODES[bindings.tmp.dataType];
+    const args = [
+      this.#typeHandle(messageType),
+      messageType === DATA_TYPE_CODES.HL7V2 ? vm.undefined : str(bindings.message.content),
+      this.#typeHandle(tmpType),
+      bindings.tmp === undefined || tmpType === DATA_TYPE_CODES.HL7V2
+        ? vm.undefined
+        : str(bindings.tmp.content),
+      bindings.response === undefined ? vm.undefined : str(bindings.response.status),
+      bindings.response === undefined ? vm.undefined : str(bindings.response.content),
+    ];
+    this.#run = state;
+    this.#startDeadline();
+    try {
+      const result = vm.callFunction(script.fn, vm.undefined, ...args);
+      if (result.error !== undefined)
+        return { ok: false, error: this.#failure(result.error, runSite(script)) };
+      result.value.dispose();
+      const jobsFailure = this.#drainJobs(script);
+      if (jobsFailure !== undefined) return { ok: false, error: jobsFailure };
+      return this.#success(state);
+    } finally {
+      this.#stopDeadline();
+      this.#run = undefined;
+      for (const handle of owned) handle.dispose();
+    }
+  }
+
+  dispose(): void {
+    for (const script of this.#scripts.values()) script.fn.dispose();
+    this.#scripts.clear();
+    for (const handle of this.#handles.splice(0)) handle.dispose();
+    this.#vm.dispose();
+    this.#runtime.dispose();
+  }
+
+  #success(state: RunState): ScriptRunResult {
+    const { bindings } = state;
+    const result: ScriptRunResult = {
+      ok: true,
+      returnValue: state.returnValue,
+      message: { content: state.content(state.messageOut, bindings.message.content) },
+      routed: state.routed,
+    };
+    if (bindings.tmp !== undefined)
+      result.tmp = { content: state.content(state.tmpOut, bindings.tmp.content) };
+    return result;
+  }
+
+  /** Promise jobs never outlive their run: they run now, under the same deadline. */
+  #drainJobs(script: CompiledScript): ScriptRunFailure | undefined {
+    while (this.#runtime.hasPendingJob()) {
+      const jobs = this.#runtime.executePendingJobs();
+      if (jobs.error !== undefined) {
+        const failure = this.#failure(jobs.error, runSite(script));
+        // A rejected promise nobody awaited is the script's business; limits are ours.
+        if (failure.kind !== "error") return failure;
+      }
+    }
+    return undefined;
+  }
+
+  #installPrelude(): QuickJSHandle {
+    const vm = this.#vm;
+    const factory = this.#evalOrThrow(SCRIPT_PRELUDE, "nm-prelude");
+    const host = vm.newObject();
+    const functions: [string, (...args: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
+      ["map", (...args) => this.#mapCall(...args)],
+      ["log", (...args) => this.#logCall(...args)],
+      ["route", (...args) => this.#routeCall(...args)],
+      ["hl7", (...args) => this.#hl7Call(...args)],
+      ["done", (...args) => this.#doneCall(...args)],
+    ];
+    for (const [name, impl] of functions) {
+      const fn = vm.newFunction(name, (...args) => impl(...args));
+      vm.setProp(host, name, fn);
+      fn.dispose();
+    }
+    const helpers = vm.callFunction(factory, vm.undefined, host);
+    factory.dispose();
+    host.dispose();
+    if (helpers.error !== undefined) {
+      const failure = this.#dumpError(helpers.error);
+      throw new NodeMirthError(
+        "ERR_SCRIPT_SANDBOX_FAILED",
+        `The script API could not be installed: ${failure.message}`,
+      );
+    }
+    return helpers.value;
+  }
+
+  #current(): RunState {
+    if (this.#run === undefined)
+      throw new Error("The script API is only available while a script runs");
+    return this.#run;
+  }
+
+  #mapCall(
+    ...[opH, indexH, keyH, valueH]: (QuickJSHandle | undefined)[]
+  ): QuickJSHandle | undefined {
+    const vm = this.#vm;
+    const run = this.#current();
+    const op = numberArg(vm, opH);
+    const index = numberArg(vm, indexH);
+    const name = MAP_NAMES[index];
+    if (name === undefined) throw new TypeError("Unknown map");
+    const map = run.bindings[name];
+    const key = keyH === undefined ? "" : vm.getString(keyH);
+    const readOnly = name === "sourceMap";
+    switch (op) {
+      case MAP_OP.get:
+        return this.#toGuest(map.get(key) ?? null);
+      case MAP_OP.put: {
+        if (readOnly) throw new TypeError("sourceMap is read-only");
+        const previous = map.get(key) ?? null;
+        map.set(key, this.#toHost(valueH, `${name} values`));
+        return this.#toGuest(previous);
+      }
+      case MAP_OP.containsKey:
+        return map.has(key) ? vm.true : vm.false;
+      case MAP_OP.remove: {
+        if (readOnly) throw new TypeError("sourceMap is read-only");
+        const previous = map.get(key) ?? null;
+        map.delete(key);
+        return this.#toGuest(previous);
+      }
+      case MAP_OP.keySet:
+        return this.#toGuest([...map.keys()]);
+      case MAP_OP.size:
+        return vm.newNumber(map.size);
+      case MAP_OP.clear:
+        if (readOnly) throw new TypeError("sourceMap is read-only");
+        map.clear();
+        return undefined;
+      case MAP_OP.lookup:
+        for (const mapName of MAP_NAMES) {
+          const candidate = run.bindings[mapName];
+          if (candidate.has(key)) return this.#toGuest(candidate.get(key) ?? null);
+        }
+        return vm.newString("");
+      default:
+        throw new TypeError("Unknown map operation");
+    }
+  }
+
+  #logCall(...[levelH, textH]: (QuickJSHandle | undefined)[]): undefined {
+    const level = LOG_LEVELS[numberArg(this.#vm, levelH)] ?? "info";
+    this.#current().bindings.logger(level, textH === undefined ? "" : this.#vm.getString(textH));
+    return undefined;
+  }
+
+  #routeCall(...[channelH, contentH]: (QuickJSHandle | undefined)[]): undefined {
+    const vm = this.#vm;
+    const channel = channelH === undefined ? "" : vm.getString(channelH);
+    const content = contentH === undefined ? "" : vm.getString(contentH);
+    this.#current().routed.push({ channel, content });
+    return undefined;
+  }
+
+  #hl7Call(...[opH, docH, aH, bH]: (QuickJSHandle | undefined)[]): QuickJSHandle | undefined {
+    const vm = this.#vm;
+    const op = numberArg(vm, opH);
+    const which = numberArg(vm, docH);
+    const doc = this.#current().doc(which);
+    const a = aH === undefined || vm.typeof(aH) !== "string" ? undefined : vm.getString(aH);
+    const text = a ?? "";
+    const b = bH === undefined ? undefined : this.#toHost(bH, "arguments");
+    try {
+      switch (op) {
+        case HL7_OP.get:
+          return vm.newString(doc.get(text));
+        case HL7_OP.set:
+          doc.set(text, typeof b === "string" ? b : "");
+          return undefined;
+        case HL7_OP.getRaw:
+          return vm.newString(doc.getRaw(text));
+        case HL7_OP.setRaw:
+          doc.setRaw(text, typeof b === "string" ? b : "");
+          return undefined;
+        case HL7_OP.has:
+          return doc.has(text) ? vm.true : vm.false;
+        case HL7_OP.segments:
+          return this.#toGuest(doc.segments(a));
+        case HL7_OP.repetitions:
+          return this.#toGuest(doc.repetitions(text));
+        case HL7_OP.addSegment:
+          doc.addSegment(text, typeof b === "number" ? b : undefined);
+          return undefined;
+        case HL7_OP.removeSegment:
+          return doc.removeSegment(text, typeof b === "number" ? b : undefined)
+            ? vm.true
+            : vm.false;
+        case HL7_OP.toString:
+          return vm.newString(doc.toString());
+        case HL7_OP.toXml:
+          return vm.newString(doc.toXml());
+        default:
+          throw new TypeError("Unknown HL7 operation");
+      }
+    } catch (error) {
+      // Only name and message cross into the guest: never a host stack.
+      const message = error instanceof Error ? error.message : String(error);
+      const name = which === 1 ? "tmp" : "msg";
+      throw new Error(op === HL7_OP.get || op === HL7_OP.set ? `${name}: ${message}` : message, {
+        cause: error,
+      });
+    }
+  }
+
+  #doneCall(...[returnedH, msgH, tmpH]: (QuickJSHandle | undefined)[]): undefined {
+    const run = this.#current();
+    run.returnValue =
+      returnedH === undefined ? undefined : this.#toHost(returnedH, "the return value", true);
+    run.messageOut = this.#outArg(msgH);
+    run.tmpOut = this.#outArg(tmpH);
+    run.finished = true;
+    return undefined;
+  }
+
+  #outArg(handle: QuickJSHandle | undefined): string | number | undefined {
+    if (handle === undefined) return undefined;
+    const type = this.#vm.typeof(handle);
+    if (type === "string") return this.#vm.getString(handle);
+    if (type === "number") return this.#vm.getNumber(handle);
+    return undefined;
+  }
+
+  /** A guest value copied to the host: primitives as they are, objects through JSON. */
+  #toHost(handle: QuickJSHandle | undefined, what: string, lenient = false): unknown {
+    if (handle === undefined) return undefined;
+    const vm = this.#vm;
+    const type = vm.typeof(handle);
+    switch (type) {
+      case "undefined":
+        return undefined;
+      case "string":
+        return vm.getString(handle);
+      case "number":
+        return vm.getNumber(handle);
+      case "boolean":
+        return vm.dump(handle) as boolean;
+      case "bigint":
+        return vm.getBigInt(handle);
+      case "object":
+        return vm.dump(handle) as unknown;
+      default:
+        if (lenient) return undefined;
+        throw new TypeError(
+          `${what} must be JSON-safe (strings, numbers, booleans, plain objects and arrays)`,
+        );
+    }
+  }
+
+  /** A host value copied into the guest: primitives directly, anything else as parsed JSON. */
+  #toGuest(value: unknown): QuickJSHandle {
+    const vm = this.#vm;
+    switch (typeof value) {
+      case "string":
+        return vm.newString(value);
+      case "number":
+        return vm.newNumber(value);
+      case "boolean":
+        return value ? vm.true : vm.false;
+      case "bigint":
+        return vm.newBigInt(value);
+      case "undefined":
+      case "function":
+      case "symbol":
+        return vm.undefined;
+      case "object": {
+        if (value === null) return vm.null;
+        let json: string | undefined;
+        try {
+          json = JSON.stringify(value);
+        } catch {
+          json = undefined;
+        }
+        if (json === undefined) return vm.undefined;
+        const text = vm.newString(json);
+        const parsed = vm.callFunction(this.#jsonParse, vm.undefined, text);
+        text.dispose();
+        if (parsed.error !== undefined) return { error: parsed.error } as never;
+        return parsed.value;
+      }
+    }
+  }
+
+  #typeHandle(code: number): QuickJSHandle {
+    const handle = this.#typeHandles[code + 1];
+    if (handle === undefined) throw new TypeError(`Unknown data type code ${code}`);
+    return handle;
+  }
+
+  #keep(handle: QuickJSHandle): QuickJSHandle {
+    this.#handles.push(handle);
+    return handle;
+  }
+
+  #evalOrThrow(code: string, file: string): QuickJSHandle {
+    const result = this.#vm.evalCode(code, file);
+    if (result.error !== undefined) {
+      const failure = this.#dumpError(result.error);
+      throw new NodeMirthError(
+        "ERR_SCRIPT_SANDBOX_FAILED",
+        `The script sandbox could not start: ${failure.message}`,
+      );
+    }
+    return result.value;
+  }
+
+  #startDeadline(): void {
+    this.#interrupted = false;
+    this.#deadline = performance.now() + this.#limits.timeLimitMs;
+  }
+
+  #stopDeadline(): void {
+    this.#deadline = Number.POSITIVE_INFINITY;
+  }
+
+  #shouldInterrupt(): boolean {
+    if (performance.now() <= this.#deadline) return false;
+    this.#interrupted = true;
+    return true;
+  }
+
+  #dumpError(handle: QuickJSHandle): {
+    name: string;
+    message: string;
+    stack: string;
+    lineNumber?: number;
+    fileName?: string;
+  } {
+    let dumped: unknown;
+    try {
+      dumped = this.#vm.dump(handle);
+    } catch {
+      dumped = undefined;
+    } finally {
+      handle.dispose();
+    }
+    if (typeof dumped === "object" && dumped !== null) {
+      const error = dumped as Record<string, unknown>;
+      return {
+        name: typeof error.name === "string" ? error.name : "Error",
+        message: typeof error.message === "string" ? error.message : safeString(dumped),
+        stack: typeof error.stack === "string" ? error.stack : "",
+        lineNumber: typeof error.lineNumber === "number" ? error.lineNumber : undefined,
+        fileName: typeof error.fileName === "string" ? error.fileName : undefined,
+      };
+    }
+    return {
+      name: "",
+      message: dumped === undefined ? "unknown error" : safeString(dumped),
+      stack: "",
+    };
+  }
+
+  /** Turns a guest exception into a result error: kind, message, and line in the user's body. */
+  #failure(
+    handle: QuickJSHandle,
+    where: { file: string; lineOffset: number; bodyLines: number },
+  ): ScriptRunFailure {
+    const error = this.#dumpError(handle);
+    const fileLine =
+      error.fileName === where.file && error.lineNumber !== undefined
+        ? error.lineNumber
+        : lineIn(error.stack, where.file);
+    const bodyLine = fileLine === undefined ? undefined : fileLine - where.lineOffset;
+    const line =
+      bodyLine !== undefined && bodyLine >= 1 && bodyLine <= where.bodyLines ? bodyLine : undefined;
+    const withLine = <T extends ScriptRunFailure>(failure: T): T =>
+      line === undefined ? failure : { ...failure, line };
+    if (this.#interrupted) {
+      return withLine({
+        message: `The script exceeded its time limit of ${this.#limits.timeLimitMs} ms`,
+        kind: "timeout",
+      });
+    }
+    if (error.name === "InternalError" && error.message === "out of memory") {
+      return withLine({
+        message: `The script exceeded its memory limit of ${this.#limits.memoryLimitBytes} bytes`,
+        kind: "memory",
+      });
+    }
+    if (error.message === "stack overflow") {
+      return withLine({
+        message: "The script exceeded its stack limit (stack overflow)",
+        kind: "memory",
+      });
+    }
+    const prefix = error.name !== "" && error.name !== "Error" ? `${error.name}: ` : "";
+    return withLine({
+      message: `${prefix}${error.message}`.slice(0, MESSAGE_LIMIT),
+      kind: "error",
+    });
+  }
+}
+
+function runSite(script: CompiledScript): { file: string; lineOffset: number; bodyLines: number } {
+  return { file: script.file, lineOffset: BODY_FIRST_LINE - 1, bodyLines: script.bodyLines };
+}
+
+function compileError(id: string, failure: ScriptRunFailure): NodeMirthError {
+  return new NodeMirthError(
+    "ERR_SCRIPT_COMPILE",
+    `Script '${id}' does not compile: ${failure.message}${lineSuffix(failure.line)}`,
+    { details: { scriptId: id, line: failure.line, kind: failure.kind } },
+  );
+}
+
+function lineSuffix(line: number | undefined): string {
+  return line === undefined ? "" : ` (line ${line})`;
+}
+
+function countLines(text: string): number {
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines++;
+  return lines;
+}
+
+/** The line of the first stack frame in `file` ("at f (file:3:7)" or "at file:3:7"). */
+function lineIn(stack: string, file: string): number | undefined {
+  const at = stack.indexOf(`${file}:`);
+  if (at === -1) return undefined;
+  const match = /^:(\d+)/.exec(stack.slice(at + file.length, at + file.length + 12));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+function numberArg(vm: QuickJSContext, handle: QuickJSHandle | undefined): number {
+  return handle === undefined ? -1 : vm.getNumber(handle);
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return "unprintable value";
+  }
+}
