@@ -174,13 +174,15 @@ function padded(text: string, separator: string, count: number): string[] {
 
 /**
  * The name of the segment whose raw text is `raw`, or undefined when it does not start
- * with three upper-case letters or digits followed by the field separator or its end.
+ * with an upper-case letter and two upper-case letters or digits, followed by the field separator or its end.
  */
 export function segmentName(raw: string, fieldSeparator: string): string | undefined {
   if (raw.length < 3 || (raw.length > 3 && raw.charAt(3) !== fieldSeparator)) return undefined;
   for (let i = 0; i < 3; i++) {
     const code = raw.charCodeAt(i);
-    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 90))) return undefined;
+    const letter = code >= 65 && code <= 90;
+    // A leading digit is never an HL7 segment ID, and could not be an XML element name.
+    if (!(letter || (i > 0 && code >= 48 && code <= 57))) return undefined;
   }
   return raw.slice(0, 3);
 }

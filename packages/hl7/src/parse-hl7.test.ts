@@ -113,6 +113,8 @@ describe("parseHl7", () => {
     expect(parseError("MSH|^~\\&\rpid|1").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
     expect(parseError("MSH|^~\\&\rPIDX|1").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
     expect(parseError("MSH|^~\\&\rPI").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
+    expect(parseError("MSH|^~\\&\r1AB|x").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
+    expect(parseHl7("MSH|^~\\&\rOM1|x\rZ12|y").segments().map((segment) => segment.name)).toEqual(["MSH", "OM1", "Z12"]);
   });
 
   it("throws a typed charset error for an MSH-18 it cannot honour", () => {
