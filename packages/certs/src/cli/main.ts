@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+import { promptHidden } from "./prompt-hidden.js";
+import { runCli } from "./run-cli.js";
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  prompt: process.stdin.isTTY ? promptHidden : undefined,
+});
