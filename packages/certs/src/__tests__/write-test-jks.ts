@@ -1,0 +1,75 @@
+import { createHash, randomBytes, type KeyObject } from "node:crypto";
+import forge from "node-forge";
+
+/**
+ * A minimal JKS writer for tests, the mirror of the reader: keytool is the real check
+ * (see the .int tests); this one gives unit and fuzz tests a valid store without a JVM.
+ */
+export function writeTestJks(options: {
+  storePassword: string;
+  keyPassword: string;
+  keys: { alias: string; privateKey: KeyObject; chainDer: Buffer[] }[];
+  trusted: { alias: string; der: Buffer }[];
+}): Buffer {
+  const parts: Buffer[] = [u32(0xfeedfeed), u32(2), u32(options.keys.length + options.trusted.length)];
+  for (const key of options.keys) {
+    const pkcs8 = key.privateKey.export({ type: "pkcs8", format: "der" });
+    parts.push(u32(1), utf(key.alias), Buffer.alloc(8), lengthPrefixed(protect(pkcs8, options.keyPassword)));
+    parts.push(u32(key.chainDer.length));
+    for (const der of key.chainDer) parts.push(utf("X.509"), lengthPrefixed(der));
+  }
+  for (const trusted of options.trusted) {
+    parts.push(u32(2), utf(trusted.alias), Buffer.alloc(8), utf("X.509"), lengthPrefixed(trusted.der));
+  }
+  const body = Buffer.concat(parts);
+  const digest = createHash("sha1")
+    .update(javaBytes(options.storePassword))
+    .update("Mighty Aphrodite")
+    .update(body)
+    .digest();
+  return Buffer.concat([body, digest]);
+}
+
+/** Sun's KeyProtector: the same SHA-1 keystream XOR the reader undoes. */
+function protect(plaintext: Buffer, password: string): Buffer {
+  const passwordBytes = javaBytes(password);
+  const salt = randomBytes(20);
+  const ciphertext = Buffer.alloc(plaintext.length);
+  let digest: Buffer = salt;
+  for (let block = 0; block < plaintext.length; block += 20) {
+    digest = createHash("sha1").update(passwordBytes).update(digest).digest();
+    for (let i = 0; i < 20 && block + i < plaintext.length; i++) ciphertext[block + i] = plaintext[block + i]! ^ digest[i]!;
+  }
+  const check = createHash("sha1").update(passwordBytes).update(plaintext).digest();
+  const encryptedData = Buffer.concat([salt, ciphertext, check]);
+  const asn1 = forge.asn1;
+  const info = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer("1.3.6.1.4.1.42.2.17.1.1").getBytes()),
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ""),
+    ]),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, encryptedData.toString("binary")),
+  ]);
+  return Buffer.from(asn1.toDer(info).getBytes(), "binary");
+}
+
+function javaBytes(password: string): Buffer {
+  return Buffer.from(password, "utf16le").swap16();
+}
+
+function u32(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32BE(value);
+  return buffer;
+}
+
+function utf(text: string): Buffer {
+  const bytes = Buffer.from(text, "utf8");
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+function lengthPrefixed(bytes: Buffer): Buffer {
+  return Buffer.concat([u32(bytes.length), bytes]);
+}
