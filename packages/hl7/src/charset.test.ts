@@ -69,6 +69,12 @@ describe("charsets", () => {
     );
   });
 
+  it("takes the first repetition of MSH-18, the message's default character set", () => {
+    expect(parseHl7(header("UNICODE UTF-8~8859/1") + "PID|1").charset).toBe("utf-8");
+    expect(parseHl7(header("8859/2^x") + "PID|1").charset).toBe("iso-8859-2");
+    expect(parseHl7(`MSH|^~\\&|||||||ADT^A01|1|P|2.5||||||\rPID|1`).charset).toBe("latin1");
+  });
+
   it("uses the caller's default charset when MSH-18 is empty", () => {
     const message = parseHl7(bytes("", [0x80]), { defaultCharset: "windows-1252" });
     expect(message.charset).toBe("windows-1252");

@@ -41,6 +41,7 @@ const CHARSET_NAMES: Record<string, string> = {
 /** The charset used when MSH-18 is empty, unless the caller names another. */
 export const DEFAULT_CHARSET = "latin1";
 
+/** By normalized name and by MSH-18 label as written. */
 const cache = new Map<string, Hl7Charset>();
 
 /**
@@ -48,6 +49,8 @@ const cache = new Map<string, Hl7Charset>();
  * than guess: silently decoding with the wrong table produces mojibake in a chart.
  */
 export function resolveCharset(msh18: string, fallback: string = DEFAULT_CHARSET): Hl7Charset {
+  const known = msh18 === "" ? undefined : cache.get(msh18);
+  if (known !== undefined) return known;
   const label = msh18.trim() === "" ? fallback : msh18.trim();
   const name = CHARSET_NAMES[label.toUpperCase()] ?? normalizedName(label);
   if (name === undefined) {
@@ -62,6 +65,8 @@ export function resolveCharset(msh18: string, fallback: string = DEFAULT_CHARSET
     charset = createCharset(name);
     cache.set(name, charset);
   }
+  // Also remember the label as written, so the next message skips the normalization.
+  if (msh18 !== "" && cache.size < 256) cache.set(msh18, charset);
   return charset;
 }
 

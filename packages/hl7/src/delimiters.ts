@@ -27,6 +27,10 @@ export function encodingCharacters(delimiters: Hl7Delimiters): string {
   return component + repetition + escape + subcomponent + (truncation ?? "");
 }
 
+/** Valid delimiter sets seen so far: nearly every message of a feed uses the same one. */
+const cache = new Map<string, Hl7Delimiters>();
+const CACHE_LIMIT = 256;
+
 /**
  * Reads the delimiters of the header segment (MSH, FHS or BHS) starting at `start`.
  * A delimiter may not be alphanumeric, a line break or a duplicate of another one:
@@ -46,6 +50,8 @@ export function readDelimiters(text: string, start = 0): Hl7Delimiters {
     end++;
   }
   const chars = text.slice(start + 4, end);
+  const cached = cache.get(field + chars);
+  if (cached !== undefined) return cached;
   const unique = new Set(chars + field);
   const valid =
     (chars.length === 4 || chars.length === 5) &&
@@ -67,7 +73,9 @@ export function readDelimiters(text: string, start = 0): Hl7Delimiters {
     segment: "\r",
     ...(chars.length === 5 ? { truncation: chars.charAt(4) } : {}),
   };
-  return Object.freeze(delimiters);
+  Object.freeze(delimiters);
+  if (cache.size < CACHE_LIMIT) cache.set(field + chars, delimiters);
+  return delimiters;
 }
 
 function isDelimiterChar(char: string): boolean {

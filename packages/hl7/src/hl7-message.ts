@@ -5,6 +5,8 @@ import { parseHl7Path, type Hl7Path } from "./hl7-path.js";
 import { Hl7Segment, segmentName, type Hl7Codec } from "./hl7-segment.js";
 import { hl7ToXml } from "./hl7-to-xml.js";
 
+const LINEAR_SEARCH_LIMIT = 32;
+
 /** @internal What the parser hands to a new message. */
 export interface Hl7MessageInit {
   codec: Hl7Codec;
@@ -192,7 +194,13 @@ export class Hl7Message implements Iterable<Hl7Segment> {
 
   #find(path: Hl7Path): Hl7Segment | undefined {
     const name = requireSegment(path, path.segment ?? "");
-    return this.#byName().get(name)?.[path.occurrence - 1];
+    if (this.#segments.length > LINEAR_SEARCH_LIMIT) return this.#byName().get(name)?.[path.occurrence - 1];
+    // A typical message has a dozen segments: scanning them beats building an index.
+    let remaining = path.occurrence;
+    for (const segment of this.#segments) {
+      if (segment.name === name && --remaining === 0) return segment;
+    }
+    return undefined;
   }
 
   #byName(): Map<string, Hl7Segment[]> {

@@ -88,25 +88,29 @@ export class Hl7Segment {
       const whole = (repetition ?? 1) === 1 && (component ?? 1) === 1 && (subcomponent ?? 1) === 1;
       return whole ? atomic : undefined;
     }
-    let value = this.#split()[this.#isMsh ? field - 1 : field];
+    const index = this.#isMsh ? field - 1 : field;
+    // Reads of an untouched segment scan its text instead of splitting it into an array.
+    let value = this.#fields === undefined ? piece(this.#raw ?? "", d.field, index + 1) : this.#fields[index];
     if (value === undefined) return undefined;
-    let below = [d.repetition, d.component, d.subcomponent];
+    let level = 0;
     if (repetition !== undefined || component !== undefined) {
       value = piece(value, d.repetition, repetition ?? 1);
-      below = [d.component, d.subcomponent];
+      level = 1;
     }
     if (value !== undefined && component !== undefined) {
       value = piece(value, d.component, component);
-      below = [d.subcomponent];
+      level = 2;
     }
     if (value !== undefined && subcomponent !== undefined) {
       value = piece(value, d.subcomponent, subcomponent);
-      below = [];
+      level = 3;
     }
     if (value === undefined || !decode) return value;
     // Decoding a value that still has structure below it would make its escaped
     // delimiters indistinguishable from real ones, so such values stay raw.
-    for (const delimiter of below) if (value.includes(delimiter)) return value;
+    if (level < 3 && value.includes(d.subcomponent)) return value;
+    if (level < 2 && value.includes(d.component)) return value;
+    if (level < 1 && value.includes(d.repetition)) return value;
     return unescapeHl7(value, d, this.#codec.charset);
   }
 

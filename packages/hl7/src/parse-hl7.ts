@@ -24,10 +24,11 @@ export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}):
   const bytes = typeof input === "string" ? undefined : input;
   const head = bytes === undefined ? (input as string) : headerLine(bytes);
   const prefixLength = lineBreaksAt(head, 0);
-  if (head.trim() === "" && (bytes === undefined || bytes.toString("latin1").trim() === "")) {
+  const startsWithMsh = head.startsWith("MSH", prefixLength);
+  if (!startsWithMsh && head.trim() === "" && (bytes === undefined || bytes.toString("latin1").trim() === "")) {
     throw new Hl7ParseError("ERR_HL7_EMPTY_INPUT", "The input holds no HL7 message");
   }
-  if (!head.startsWith("MSH", prefixLength)) {
+  if (!startsWithMsh) {
     throw new Hl7ParseError("ERR_HL7_MISSING_MSH", "The message does not start with an MSH segment", {
       position: { segment: 1, offset: prefixLength },
     });
@@ -96,21 +97,20 @@ function headerLine(bytes: Buffer): string {
 
 /** The first repetition's first component of MSH-18, read from the raw MSH line. */
 function msh18(text: string, start: number, delimiters: Hl7Delimiters): string {
-  const lineEnd = firstLineEnd(text, start);
-  let position = start + 3;
-  for (let field = 2; field < 18; field++) {
-    position = text.indexOf(delimiters.field, position + 1);
-    if (position === -1 || position >= lineEnd) return "";
+  const separator = delimiters.field.charCodeAt(0);
+  const repetition = delimiters.repetition.charCodeAt(0);
+  const component = delimiters.component.charCodeAt(0);
+  // One pass over the MSH line: count field separators (the one after "MSH" is the first).
+  let separators = 1;
+  let valueStart = -1;
+  for (let i = start + 4; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === CR || code === LF) return valueStart === -1 ? "" : text.slice(valueStart, i);
+    if (valueStart === -1) {
+      if (code === separator && ++separators === 17) valueStart = i + 1;
+    } else if (code === separator || code === repetition || code === component) {
+      return text.slice(valueStart, i);
+    }
   }
-  let end = text.indexOf(delimiters.field, position + 1);
-  if (end === -1 || end > lineEnd) end = lineEnd;
-  const value = text.slice(position + 1, end);
-  return value.split(delimiters.repetition)[0]?.split(delimiters.component)[0] ?? "";
-}
-
-function firstLineEnd(text: string, start: number): number {
-  const cr = text.indexOf("\r", start);
-  const lf = text.indexOf("\n", start);
-  if (cr === -1) return lf === -1 ? text.length : lf;
-  return lf === -1 ? cr : Math.min(cr, lf);
+  return valueStart === -1 ? "" : text.slice(valueStart);
 }

@@ -1,0 +1,87 @@
+import { readFileSync } from "node:fs";
+import { registerHooks } from "node:module";
+import { join } from "node:path";
+
+// The bench harness is TypeScript source importing its siblings as ".js"; Node's type
+// stripping does not rewrite those, so map a missing ".js" in tooling/ to its ".ts".
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    try {
+      return nextResolve(specifier, context);
+    } catch (error) {
+      if (!specifier.endsWith(".js") || context.parentURL?.includes("/tooling/") !== true) throw error;
+      return nextResolve(specifier.slice(0, -3) + ".ts", context);
+    }
+  },
+});
+
+const { measureThroughput, writeBenchReport } = await import("@node-mirth/bench-harness");
+const { parseHl7 } = await import("../dist/index.js");
+const { Message } = await import("node-hl7-client");
+const { Hl7Message: MedplumMessage } = await import("@medplum/core");
+
+const packageDir = join(import.meta.dirname, "..");
+const adt = readFileSync(join(packageDir, "src/__fixtures__/adt-a01.hl7"), "latin1");
+
+/** Parse one ~1 KB ADT^A01 and read five fields, as a channel filter typically does. */
+const candidates: { name: string; read: () => string[] }[] = [
+  {
+    name: "@node-mirth/hl7",
+    read: () => {
+      const message = parseHl7(adt);
+      return ["MSH.10", "PID.3.1", "PID.5.1", "PID.5.2", "PV1.3.1"].map((path) => message.get(path) ?? "");
+    },
+  },
+  {
+    name: "node-hl7-client",
+    read: () => {
+      const message = new Message({ text: adt });
+      return ["MSH.10", "PID.3.1", "PID.5.1", "PID.5.2", "PV1.3.1"].map((path) => message.get(path).toString());
+    },
+  },
+  {
+    name: "@medplum/core",
+    read: () => {
+      const message = MedplumMessage.parse(adt);
+      const pid = message.getSegment("PID");
+      return [
+        message.getSegment("MSH")?.getField(10).toString() ?? "",
+        pid?.getComponent(3, 1) ?? "",
+        pid?.getComponent(5, 1) ?? "",
+        pid?.getComponent(5, 2) ?? "",
+        message.getSegment("PV1")?.getComponent(3, 1) ?? "",
+      ];
+    },
+  },
+];
+
+const expected = ["MSG00001", "PATID1234", "JONES", "WILLIAM", "2000"];
+for (const candidate of candidates) {
+  const values = candidate.read();
+  if (JSON.stringify(values) !== JSON.stringify(expected)) {
+    throw new Error(`${candidate.name} read ${JSON.stringify(values)}, expected ${JSON.stringify(expected)}`);
+  }
+}
+
+const results = candidates.map((candidate) =>
+  measureThroughput({ name: candidate.name, run: () => void candidate.read(), warmupMs: 1000, durationMs: 3000 }),
+);
+const [ours, hl7Client, medplum] = results.map((result) => result.opsPerSecond);
+const fastestOther = Math.max(hl7Client ?? 0, medplum ?? 0);
+const ratio = Math.round(((ours ?? 0) / fastestOther) * 100) / 100;
+
+writeBenchReport(packageDir, {
+  bench: "hl7-parse",
+  results,
+  ratios: {
+    vsNodeHl7Client: Math.round(((ours ?? 0) / (hl7Client ?? 1)) * 100) / 100,
+    vsMedplum: Math.round(((ours ?? 0) / (medplum ?? 1)) * 100) / 100,
+    vsFastestOther: ratio,
+  },
+  targets: {
+    messagesPerSecond: { target: 150_000, actual: ours ?? 0, met: (ours ?? 0) >= 150_000 },
+    ratioVsFastestOther: { target: 2, actual: ratio, met: ratio >= 2 },
+  },
+});
+for (const result of results) console.log(`${result.name.padEnd(18)} ${result.opsPerSecond.toLocaleString("en")} msgs/s per core`);
+console.log(`ratio vs the faster of node-hl7-client and @medplum/core: ${ratio}x`);
