@@ -1,11 +1,7 @@
-import type {
-  QuickJSContext,
-  QuickJSHandle,
-  QuickJSRuntime,
-  QuickJSWASMModule,
-} from "quickjs-emscripten";
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten";
 import { NodeMirthError } from "./errors.js";
 import { ScriptHl7Document } from "./script-hl7.js";
+import type { ScriptModule } from "./script-module.js";
 import {
   BODY_FIRST_LINE,
   DATA_TYPE_CODES,
@@ -80,6 +76,7 @@ class RunState {
  */
 export class ScriptContext {
   readonly #limits: ScriptContextLimits;
+  readonly #module: ScriptModule;
   readonly #runtime: QuickJSRuntime;
   readonly #vm: QuickJSContext;
   readonly #handles: QuickJSHandle[] = [];
@@ -92,10 +89,13 @@ export class ScriptContext {
   #interrupted = false;
   #run: RunState | undefined;
   #fileSeq = 0;
+  /** Set when a host call failed in a way that may have left the WebAssembly heap inconsistent. */
+  #faulted: Error | undefined = undefined;
 
-  constructor(module: QuickJSWASMModule, limits: ScriptContextLimits) {
+  constructor(module: ScriptModule, limits: ScriptContextLimits) {
     this.#limits = limits;
-    this.#runtime = module.newRuntime();
+    this.#module = module;
+    this.#runtime = module.quickjs.newRuntime();
     this.#runtime.setMemoryLimit(limits.memoryLimitBytes);
     this.#runtime.setMaxStackSize(limits.stackLimitBytes);
     this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
@@ -202,18 +202,37 @@ export class ScriptContext {
     this.#run = state;
     this.#startDeadline();
     try {
-      const result = vm.callFunction(script.fn, vm.undefined, ...args);
+      const result = this.#guard(() => vm.callFunction(script.fn, vm.undefined, ...args));
       if (result.error !== undefined)
         return { ok: false, error: this.#failure(result.error, runSite(script)) };
       result.value.dispose();
-      const jobsFailure = this.#drainJobs(script);
+      const jobsFailure = this.#guard(() => this.#drainJobs(script));
       if (jobsFailure !== undefined) return { ok: false, error: jobsFailure };
       return this.#success(state);
     } finally {
       this.#stopDeadline();
       this.#run = undefined;
-      for (const handle of owned) handle.dispose();
+      // After a fault the module is abandoned as it is: freeing into it could abort.
+      if (this.#faulted === undefined) for (const handle of owned) handle.dispose();
     }
+  }
+
+  /** True once the WebAssembly side failed; the owner must drop this context's module. */
+  get faulted(): boolean {
+    return this.#faulted !== undefined;
+  }
+
+  /** Runs a call into the guest, rethrowing any fault seen there or in a nested host call. */
+  #guard<T>(call: () => T): T {
+    let value: T;
+    try {
+      value = call();
+    } catch (error) {
+      this.#faulted ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
+    if (this.#faulted !== undefined) throw this.#faulted;
+    return value;
   }
 
   dispose(): void {
@@ -246,8 +265,23 @@ export class ScriptContext {
         // A rejected promise nobody awaited is the script's business; limits are ours.
         if (failure.kind !== "error") return failure;
       }
+      // A job's failure usually just rejects its promise, even when a limit stopped it.
+      if (this.#interrupted) {
+        return { message: this.#timeoutMessage(), kind: "timeout" };
+      }
+      if (this.#nearMemoryCap()) {
+        return { message: this.#memoryMessage(), kind: "memory" };
+      }
     }
     return undefined;
+  }
+
+  #timeoutMessage(): string {
+    return `The script exceeded its time limit of ${this.#limits.timeLimitMs} ms`;
+  }
+
+  #memoryMessage(): string {
+    return `The script exceeded its memory limit of ${this.#limits.memoryLimitBytes} bytes`;
   }
 
   #installPrelude(): QuickJSHandle {
@@ -262,7 +296,15 @@ export class ScriptContext {
       ["done", (...args) => this.#doneCall(...args)],
     ];
     for (const [name, impl] of functions) {
-      const fn = vm.newFunction(name, (...args) => impl(...args));
+      const fn = vm.newFunction(name, (...args) => {
+        try {
+          return impl(...args);
+        } catch (error) {
+          // The guest gets the error, but WebAssembly frames may have been torn below us.
+          if (isHostFault(error)) this.#faulted = error;
+          throw error;
+        }
+      });
       vm.setProp(host, name, fn);
       fn.dispose();
     }
@@ -513,6 +555,11 @@ export class ScriptContext {
     return true;
   }
 
+  /** Linear memory within 1 MiB of its cap: whatever failed, memory is why. */
+  #nearMemoryCap(): boolean {
+    return this.#module.memoryBytes() + 1024 * 1024 >= this.#module.maxMemoryBytes;
+  }
+
   #dumpError(handle: QuickJSHandle): {
     name: string;
     message: string;
@@ -562,15 +609,18 @@ export class ScriptContext {
       line === undefined ? failure : { ...failure, line };
     if (this.#interrupted) {
       return withLine({
-        message: `The script exceeded its time limit of ${this.#limits.timeLimitMs} ms`,
+        message: this.#timeoutMessage(),
         kind: "timeout",
       });
     }
-    if (error.name === "InternalError" && error.message === "out of memory") {
+    if (isOutOfMemory(error) || this.#nearMemoryCap()) {
       return withLine({
-        message: `The script exceeded its memory limit of ${this.#limits.memoryLimitBytes} bytes`,
+        message: this.#memoryMessage(),
         kind: "memory",
       });
+    }
+    if (error.name === "InternalError" && error.message === "string too long") {
+      return withLine({ message: "The script exceeded the maximum string length", kind: "memory" });
     }
     if (error.message === "stack overflow") {
       return withLine({
@@ -584,6 +634,16 @@ export class ScriptContext {
       kind: "error",
     });
   }
+}
+
+function isOutOfMemory(error: { name: string; message: string }): boolean {
+  return error.name === "InternalError" && error.message === "out of memory";
+}
+
+/** Failures of the host itself (native stack exhausted, WebAssembly trap or abort). */
+function isHostFault(error: unknown): error is Error {
+  // WebAssembly.RuntimeError (trap, abort) is named "RuntimeError".
+  return error instanceof RangeError || (error instanceof Error && error.name === "RuntimeError");
 }
 
 function runSite(script: CompiledScript): { file: string; lineOffset: number; bodyLines: number } {

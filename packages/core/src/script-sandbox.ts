@@ -1,6 +1,6 @@
-import { newQuickJSWASMModule, RELEASE_SYNC, type QuickJSWASMModule } from "quickjs-emscripten";
 import { NodeMirthError } from "./errors.js";
 import { ScriptContext, type ScriptContextLimits } from "./script-context.js";
+import { ScriptModuleSlot, type ScriptModule } from "./script-module.js";
 import {
   SCRIPT_KINDS,
   type ScriptBindings,
@@ -32,39 +32,8 @@ const DEFAULTS: ScriptContextLimits = {
 };
 
 /**
- * One WebAssembly instance of QuickJS kept ready for whichever sandbox next loses its own.
- * QuickJS checks its stack limit against its own shadow stack, but its frames also use the
- * host's native stack, and some recursions (deep JSON, toString chains) exhaust the latter
- * first. V8 then unwinds through the WebAssembly frames, which leaves that instance's
- * heap half-updated: it must be abandoned, and `run` is synchronous, so the replacement
- * has to exist already.
- */
-let spareModule: QuickJSWASMModule | undefined;
-let spareLoading: Promise<void> | undefined;
-
-function refillSpare(): Promise<void> {
-  spareLoading ??= newQuickJSWASMModule(RELEASE_SYNC).then(
-    (module) => {
-      spareModule = module;
-      spareLoading = undefined;
-    },
-    () => {
-      spareLoading = undefined;
-    },
-  );
-  return spareLoading;
-}
-
-function takeSpareModule(): QuickJSWASMModule | undefined {
-  const module = spareModule;
-  spareModule = undefined;
-  void refillSpare();
-  return module;
-}
-
-/**
- * Creates the script sandbox of one deployed channel: a QuickJS context (in its own
- * WebAssembly instance) reused for every message, with the code templates loaded.
+ * Creates the script sandbox of one deployed channel: a QuickJS context, in a WebAssembly
+ * instance of its own, reused for every message, with the code templates loaded.
  * Rejects with ERR_SCRIPT_COMPILE when a code template does not load.
  */
 export async function createScriptSandbox(
@@ -79,12 +48,9 @@ export async function createScriptSandbox(
     ),
     stackLimitBytes: positive(options.stackLimitBytes, DEFAULTS.stackLimitBytes, "stackLimitBytes"),
   };
-  let module: QuickJSWASMModule;
+  let opened: Awaited<ReturnType<typeof ScriptModuleSlot.open>>;
   try {
-    [module] = await Promise.all([
-      newQuickJSWASMModule(RELEASE_SYNC),
-      spareModule ? undefined : refillSpare(),
-    ]);
+    opened = await ScriptModuleSlot.open(limits.memoryLimitBytes);
   } catch (error) {
     throw new NodeMirthError(
       "ERR_SCRIPT_SANDBOX_FAILED",
@@ -94,10 +60,15 @@ export async function createScriptSandbox(
       },
     );
   }
-  return new QuickJsScriptSandbox(module, {
-    limits,
-    templates: [...(options.codeTemplates ?? [])],
-  });
+  try {
+    return new QuickJsScriptSandbox(opened, {
+      limits,
+      templates: [...(options.codeTemplates ?? [])],
+    });
+  } catch (error) {
+    opened.slot.close();
+    throw error;
+  }
 }
 
 interface SandboxSetup {
@@ -107,16 +78,18 @@ interface SandboxSetup {
 
 class QuickJsScriptSandbox implements ScriptSandbox {
   readonly #setup: SandboxSetup;
+  readonly #slot: ScriptModuleSlot;
+  /** Script bodies by id, kept to compile them again into a rebuilt context. */
   readonly #sources = new Map<string, string>();
-  #module: QuickJSWASMModule | undefined;
+  #module: ScriptModule | undefined;
   #context: ScriptContext | undefined;
-  #restarting: Promise<void> | undefined;
   #disposed = false;
 
-  constructor(module: QuickJSWASMModule, setup: SandboxSetup) {
+  constructor(opened: { slot: ScriptModuleSlot; first: ScriptModule }, setup: SandboxSetup) {
     this.#setup = setup;
-    this.#module = module;
-    this.#context = this.#build(module);
+    this.#slot = opened.slot;
+    this.#module = opened.first;
+    this.#context = this.#build(opened.first);
   }
 
   compile(script: ScriptSource): void {
@@ -127,8 +100,8 @@ class QuickJsScriptSandbox implements ScriptSandbox {
       });
     }
     const body = script.kind === "expression" ? `return (${script.code}\n);` : script.code;
-    // Compiled now (errors surface at deploy) and again whenever the context is rebuilt.
-    this.#context?.compile(script.id, body);
+    // Compiled now, so errors surface at deploy, and again whenever the context is rebuilt.
+    (this.#context ?? this.#revive())?.compile(script.id, body);
     this.#sources.set(script.id, body);
   }
 
@@ -155,11 +128,15 @@ class QuickJsScriptSandbox implements ScriptSandbox {
       result = context.run(id, bindings);
     } catch (error) {
       if (error instanceof NodeMirthError) throw error;
-      this.#abandonModule();
+      this.#replaceModule();
       return failure(hostFailureMessage(error), "memory");
     }
-    // A script stopped mid-way may have left globals half-built or the heap full: start clean.
-    if (!result.ok && result.error.kind !== "error") this.#rebuild();
+    if (!result.ok) {
+      // A script stopped mid-way may have left globals half-built: start from a clean context.
+      if (result.error.kind === "timeout") this.#rebuild();
+      // Linear memory never shrinks: give the grown instance back and move to the spare.
+      if (result.error.kind === "memory") this.#replaceModule();
+    }
     return result;
   }
 
@@ -168,10 +145,11 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     this.#disposed = true;
     this.#disposeContext();
     this.#module = undefined;
+    this.#slot.close();
     this.#sources.clear();
   }
 
-  #build(module: QuickJSWASMModule): ScriptContext {
+  #build(module: ScriptModule): ScriptContext {
     const context = new ScriptContext(module, this.#setup.limits);
     try {
       this.#setup.templates.forEach((code, index) => context.loadTemplate(index, code));
@@ -180,7 +158,7 @@ class QuickJsScriptSandbox implements ScriptSandbox {
       try {
         context.dispose();
       } catch {
-        // The module is in trouble too; the caller abandons it.
+        // The instance is in trouble too; the caller drops it.
       }
       throw error;
     }
@@ -189,17 +167,13 @@ class QuickJsScriptSandbox implements ScriptSandbox {
 
   #rebuild(): void {
     if (!this.#disposeContext()) {
-      this.#abandonModule();
+      this.#replaceModule();
       return;
     }
-    try {
-      this.#context = this.#module === undefined ? undefined : this.#build(this.#module);
-    } catch {
-      this.#abandonModule();
-    }
+    this.#revive();
   }
 
-  /** Disposes the current context; false when that failed (the module is then suspect). */
+  /** Disposes the current context; false when that failed (the instance is then suspect). */
   #disposeContext(): boolean {
     const context = this.#context;
     this.#context = undefined;
@@ -212,29 +186,18 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     }
   }
 
-  /** Drops the WebAssembly instance without touching it again, and moves to a fresh one. */
-  #abandonModule(): void {
+  /** Drops the WebAssembly instance without touching it again and moves to the spare. */
+  #replaceModule(): void {
     this.#context = undefined;
-    this.#module = takeSpareModule();
+    this.#module = undefined;
     this.#revive();
   }
 
-  /** Builds a context on the current module, or starts loading a module when there is none. */
+  /** Builds a context, on the spare instance if the last one was dropped. */
   #revive(): ScriptContext | undefined {
+    this.#module ??= this.#slot.take();
     const module = this.#module;
-    if (module === undefined) {
-      if (this.#restarting !== undefined) return undefined;
-      this.#restarting = newQuickJSWASMModule(RELEASE_SYNC).then(
-        (loaded) => {
-          this.#restarting = undefined;
-          if (!this.#disposed && this.#module === undefined) this.#module = loaded;
-        },
-        () => {
-          this.#restarting = undefined;
-        },
-      );
-      return undefined;
-    }
+    if (module === undefined) return undefined;
     try {
       this.#context = this.#build(module);
     } catch {
@@ -245,8 +208,9 @@ class QuickJsScriptSandbox implements ScriptSandbox {
   }
 
   #assertOpen(): void {
-    if (this.#disposed)
+    if (this.#disposed) {
       throw new NodeMirthError("ERR_SCRIPT_SANDBOX_DISPOSED", "The script sandbox was disposed");
+    }
   }
 }
 
