@@ -22,6 +22,8 @@ export const CORE_ERROR_CODES = {
   ERR_STORE_WRITE_FAILED: "A message store transaction failed and was rolled back.",
   ERR_ENGINE_CLOSED: "The engine is closed.",
   ERR_MESSAGE_NOT_FOUND: "No stored message with this id exists in the channel.",
+  ERR_MESSAGE_UNFINISHED:
+    "The message still has work in progress, so it cannot be reprocessed in place.",
   ERR_MESSAGE_CONTENT_NOT_STORED:
     "The message's raw content was not stored (storage mode), so it cannot be reprocessed.",
   ERR_SCRIPT_NOT_AVAILABLE:

@@ -87,3 +87,66 @@ export {
   type ScriptSandboxOptions,
   type ScriptSource,
 } from "./script-sandbox.js";
+export {
+  ackPolicySchema,
+  channelJsonSchema,
+  channelSchema,
+  connectorConfigSchema,
+  dataTypeSchema,
+  destinationSchema,
+  filterRuleSchema,
+  filterSchema,
+  hl7PathSchema,
+  mapperSourceSchema,
+  metadataColumnSchema,
+  queuePolicySchema,
+  storageModeSchema,
+  transformerSchema,
+  transformerStepSchema,
+  type AckPolicy,
+  type Channel,
+  type ChannelInput,
+  type ConnectorConfig,
+  type DataType,
+  type Destination,
+  type Filter,
+  type FilterRule,
+  type MapperSource,
+  type MetadataColumn,
+  type QueuePolicy,
+  type StorageMode,
+  type Transformer,
+  type TransformerStep,
+} from "./channel-schema.js";
+export {
+  defineConnector,
+  type ConnectorEnvironment,
+  type ConnectorPlugin,
+  type ConnectorPolicy,
+  type ConnectorResponse,
+  type DestinationConnector,
+  type DestinationContext,
+  type DispatchResult,
+  type LogLevel,
+  type OutboundMessage,
+  type RawMessage,
+  type SourceConnector,
+  type SourceContext,
+  type SourceResponse,
+} from "./define-connector.js";
+export {
+  createEngine,
+  type ChannelStatus,
+  type DeployIssue,
+  type DeployReport,
+  type Engine,
+  type EngineOptions,
+} from "./create-engine.js";
+export {
+  channelConnector,
+  channelConnectorPropertiesSchema,
+  type MessageRouter,
+} from "./channel-connector.js";
+export { type ChannelState, type EngineEvent, type EngineEventListener } from "./engine-events.js";
+export { GroupCommit, type GroupCommitMetrics, type GroupCommitOptions } from "./group-commit.js";
+export { retryDelayMs } from "./destination-queue.js";

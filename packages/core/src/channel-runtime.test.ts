@@ -1,0 +1,509 @@
+import { parseHl7 } from "@node-mirth/hl7";
+import { describe, expect, it } from "vitest";
+import { createTestConnectors, hl7, until } from "./__tests__/test-connectors.js";
+import type { ChannelInput } from "./channel-schema.js";
+import { createEngine } from "./create-engine.js";
+import type { EngineEvent } from "./engine-events.js";
+import { MemoryStore } from "./memory-store.js";
+
+type DestinationInput = ChannelInput["destinations"][number];
+
+function destination(id: string, extra: Partial<DestinationInput> = {}): DestinationInput {
+  return {
+    id,
+    name: id.toUpperCase(),
+    connector: { type: "record", properties: { name: id } },
+    ...extra,
+  };
+}
+
+function channel(extra: Partial<ChannelInput> = {}): ChannelInput {
+  return {
+    id: "adt",
+    name: "ADT in",
+    source: { type: "test", properties: {} },
+    destinations: [destination("d1")],
+    ...extra,
+  };
+}
+
+async function setup(input: ChannelInput) {
+  const kit = createTestConnectors();
+  const store = new MemoryStore();
+  const engine = createEngine({ store, plugins: kit.plugins });
+  const events: EngineEvent[] = [];
+  engine.subscribe((event) => events.push(event));
+  await engine.deploy(input);
+  return {
+    kit,
+    store,
+    engine,
+    events,
+    dispatch: (content: string) => kit.source(input.id).dispatch({ content }),
+    async [Symbol.asyncDispose]() {
+      await engine.close();
+      await store.close();
+    },
+  };
+}
+
+function ackCode(content: string | undefined): string | undefined {
+  return content === undefined ? undefined : parseHl7(content).get("MSA.1");
+}
+
+describe("pipeline statuses", () => {
+  it("takes a message RECEIVED → TRANSFORMED → QUEUED → SENT and keeps every content kind", async () => {
+    await using t = await setup(channel({ ack: { mode: "afterCommit" } }));
+    t.kit.behaviour.set("d1", { response: "OK" });
+    const result = await t.dispatch(hl7({ controlId: "C42" }));
+    expect(result.status).toBe("RECEIVED");
+    expect(ackCode(result.response?.content)).toBe("AA");
+    expect(parseHl7(result.response!.content).get("MSA.2")).toBe("C42");
+    await t.engine.idle("adt");
+    const detail = await t.engine.messages.get("adt", result.messageId);
+    expect(detail?.connectors.map((c) => [c.connectorId, c.status])).toEqual([
+      ["source", "TRANSFORMED"],
+      ["d1", "SENT"],
+    ]);
+    expect(Object.keys(detail!.connectors[0]!.content).sort()).toEqual([
+      "maps",
+      "raw",
+      "transformed",
+    ]);
+    expect(Object.keys(detail!.connectors[1]!.content).sort()).toEqual([
+      "encoded",
+      "response",
+      "sent",
+    ]);
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([result.messageId]);
+    const statuses = t.events
+      .filter((e) => e.type === "message")
+      .map((e) => `${e.connectorId}:${e.status}`);
+    expect(statuses).toEqual(["source:RECEIVED", "source:TRANSFORMED", "d1:QUEUED", "d1:SENT"]);
+    expect(await t.engine.statistics("adt")).toEqual({
+      source: { received: 1, filtered: 0, queued: 0, sent: 0, errored: 0 },
+      d1: { received: 0, filtered: 0, queued: 0, sent: 1, errored: 0 },
+    });
+  });
+
+  it("filters with a field rule (MSH.9.1 == ADT) and answers AR for the filtered message", async () => {
+    await using t = await setup(
+      channel({
+        ack: { mode: "afterTransform" },
+        filter: { rules: [{ type: "field", field: "MSH.9.1", operator: "==", value: "ADT" }] },
+      }),
+    );
+    const adt = await t.dispatch(hl7());
+    const oru = await t.dispatch(hl7({ type: "ORU^R01" }));
+    expect([adt.status, ackCode(adt.response?.content)]).toEqual(["TRANSFORMED", "AA"]);
+    expect([oru.status, ackCode(oru.response?.content)]).toEqual(["FILTERED", "AR"]);
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([adt.messageId]);
+    expect((await t.engine.statistics("adt")).source?.filtered).toBe(1);
+  });
+
+  it("runs mapper steps on the host: set a field from a value, a field or the channel map", async () => {
+    await using t = await setup(
+      channel({
+        transformer: {
+          steps: [
+            { type: "mapper", field: "PID.5.1", from: { value: "SMITH" } },
+            { type: "mapper", field: "PID.18", from: { field: "PID.3.1" } },
+          ],
+        },
+        destinations: [
+          destination("d1", {
+            filter: {
+              combine: "or",
+              rules: [{ type: "field", field: "PID.5.1", operator: "==", value: ["X", "SMITH"] }],
+            },
+          }),
+        ],
+      }),
+    );
+    await t.dispatch(hl7({ mrn: "777" }));
+    await t.engine.idle("adt");
+    const [sent] = t.kit.sentTo("d1");
+    expect(parseHl7(sent!.content).get("PID.5.1")).toBe("SMITH");
+    expect(parseHl7(sent!.content).get("PID.18")).toBe("777");
+  });
+
+  it("stores a message that is not HL7 as ERROR and answers AR, never dropping it", async () => {
+    await using t = await setup(channel());
+    const result = await t.dispatch("this is not HL7");
+    expect(result.status).toBe("ERROR");
+    expect(result.response?.outcome).toBe("reject");
+    expect(ackCode(result.response?.content)).toBe("AR");
+    const detail = await t.engine.messages.get("adt", result.messageId);
+    expect(detail?.connectors[0]?.status).toBe("ERROR");
+    expect(detail?.connectors[0]?.content.raw).toBe("this is not HL7");
+    expect((await t.engine.statistics("adt")).source).toMatchObject({ received: 1, errored: 1 });
+    expect(t.kit.sent).toEqual([]);
+  });
+
+  it("marks a destination whose transformer fails as ERROR and still delivers the others", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1"),
+          destination("d2", {
+            transformer: { steps: [{ type: "javascript", script: 'throw new Error("boom");' }] },
+          }),
+        ],
+      }),
+    );
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    const detail = await t.engine.messages.get("adt", result.messageId);
+    expect(detail?.connectors.map((c) => c.status)).toEqual(["TRANSFORMED", "SENT", "ERROR"]);
+    expect(detail?.connectors[2]?.content.error).toContain("boom");
+    expect((await t.engine.statistics("adt")).d2?.errored).toBe(1);
+  });
+});
+
+describe("ACK policies", () => {
+  it("afterDestination answers with the destination's response, or AE when it failed", async () => {
+    await using t = await setup(
+      channel({
+        ack: { mode: "afterDestination", destination: "d1", useResponse: true },
+        destinations: [destination("d1")],
+      }),
+    );
+    t.kit.behaviour.set("d1", { response: "MSH|^~\\&|PEER|||||||ACK|9|P|2.5\rMSA|AA|MSG1" });
+    const ok = await t.dispatch(hl7());
+    expect(ok.status).toBe("SENT");
+    expect(ok.response?.content).toContain("MSH|^~\\&|PEER");
+    t.kit.behaviour.set("d1", { failTimes: 1, retryable: false });
+    const failed = await t.dispatch(hl7());
+    expect(failed.status).toBe("ERROR");
+    expect(failed.response?.outcome).toBe("error");
+  });
+
+  it("afterDestination without useResponse builds AA; none answers nothing", async () => {
+    await using t = await setup(channel({ ack: { mode: "afterDestination", destination: "d1" } }));
+    const result = await t.dispatch(hl7());
+    expect(result.status).toBe("SENT");
+    expect(ackCode(result.response?.content)).toBe("AA");
+    await using quiet = await setup(channel({ id: "quiet", ack: { mode: "none" } }));
+    const silent = await quiet.dispatch(hl7());
+    expect(silent.response).toBeUndefined();
+  });
+
+  it("afterTransform answers AE when the source transformer fails, and the message is stored as ERROR", async () => {
+    await using t = await setup(
+      channel({
+        ack: { mode: "afterTransform" },
+        transformer: {
+          steps: [
+            {
+              type: "javascript",
+              script: 'if (msg.get("PID.3.1") === "BAD") throw new Error("no");',
+            },
+          ],
+        },
+      }),
+    );
+    const good = await t.dispatch(hl7());
+    expect([good.status, ackCode(good.response?.content)]).toEqual(["TRANSFORMED", "AA"]);
+    const bad = await t.dispatch(hl7({ mrn: "BAD" }));
+    expect([bad.status, ackCode(bad.response?.content)]).toEqual(["ERROR", "AE"]);
+    expect(
+      (await t.engine.messages.get("adt", bad.messageId))?.connectors.map((c) => c.status),
+    ).toEqual(["ERROR"]);
+  });
+});
+
+describe("JavaScript in the sandbox", () => {
+  it("shares maps between stages, resolves $() and fills metadata columns", async () => {
+    await using t = await setup(
+      channel({
+        transformer: {
+          steps: [
+            {
+              type: "javascript",
+              script: 'channelMap.put("mrn", msg.get("PID.3.1")); msg.set("PID.5.1", "SMITH");',
+            },
+            { type: "mapper", field: "PID.5.2", from: { javascript: '$("mrn") + "-X"' } },
+          ],
+        },
+        metadataColumns: [
+          { name: "mrn", expression: '$("mrn")' },
+          { name: "family", expression: "PID.5.1" },
+        ],
+        destinations: [
+          destination("d1", {
+            filter: { rules: [{ type: "javascript", script: 'return $("mrn") === "12345";' }] },
+          }),
+          destination("d2", {
+            filter: { rules: [{ type: "javascript", script: 'return $("mrn") === "other";' }] },
+          }),
+        ],
+      }),
+    );
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    const [sent] = t.kit.sentTo("d1");
+    expect(parseHl7(sent!.content).get("PID.5.1")).toBe("SMITH");
+    expect(parseHl7(sent!.content).get("PID.5.2")).toBe("12345-X");
+    expect(t.kit.sentTo("d2")).toEqual([]);
+    const detail = await t.engine.messages.get("adt", result.messageId);
+    expect(detail?.metadata).toEqual({ mrn: "12345", family: "SMITH" });
+    expect(detail?.connectors.map((c) => c.status)).toEqual(["TRANSFORMED", "SENT", "FILTERED"]);
+    expect(
+      await t.engine.messages.search({ channelId: "adt", metadata: { mrn: "12345" } }),
+    ).toHaveLength(1);
+  });
+
+  it("routes what a script sends with router.routeMessage into another channel", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await engine.deploy(
+        channel({
+          id: "copy",
+          name: "Copy",
+          source: { type: "channel", properties: {} },
+          destinations: [destination("c1")],
+        }),
+      );
+      await engine.deploy(
+        channel({
+          transformer: {
+            steps: [{ type: "javascript", script: 'router.routeMessage("copy", msg.toString());' }],
+          },
+        }),
+      );
+      await kit.source("adt").dispatch({ content: hl7() });
+      await engine.idle("adt");
+      await until(() => kit.sentTo("c1").length === 1);
+      expect(kit.sentTo("c1")[0]?.content).toContain("PID|1||12345");
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
+describe("destination queues", () => {
+  const fast = { retryIntervalMs: 1, maxRetryIntervalMs: 5 };
+
+  it("never: retries in line, then ERROR without dead-letter", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [destination("d1", { queue: { mode: "never", retryCount: 2, ...fast } })],
+      }),
+    );
+    t.kit.behaviour.set("d1", { failTimes: Number.POSITIVE_INFINITY });
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    const record = (await t.engine.messages.get("adt", result.messageId))?.connectors[1];
+    expect(record).toMatchObject({
+      status: "ERROR",
+      sendAttempts: 3,
+      deadLetter: false,
+      error: "peer said no",
+    });
+    expect(await t.engine.deadLetters.list("adt")).toEqual([]);
+    expect((await t.engine.statistics("adt")).d1).toMatchObject({ errored: 1, queued: 0 });
+  });
+
+  it("onFailure: retries with backoff until sent", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            queue: { mode: "onFailure", retryCount: 5, backoffMultiplier: 2, ...fast },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { failTimes: 3 });
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1")).toEqual([
+      expect.objectContaining({ messageId: result.messageId, attempt: 4 }),
+    ]);
+    expect((await t.engine.messages.get("adt", result.messageId))?.connectors[1]).toMatchObject({
+      status: "SENT",
+      sendAttempts: 4,
+    });
+  });
+
+  it("always: a poison message goes to dead-letter after its budget and does not block its lane; it can be re-queued", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [destination("d1", { queue: { mode: "always", retryCount: 2, ...fast } })],
+      }),
+    );
+    t.kit.behaviour.set("d1", { failTimes: 3 });
+    const poison = await t.dispatch(hl7({ controlId: "P" }));
+    const next = await t.dispatch(hl7({ controlId: "N" }));
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([next.messageId]);
+    const dead = await t.engine.deadLetters.list("adt");
+    expect(dead.map((r) => [r.messageId, r.connectorId, r.status, r.sendAttempts])).toEqual([
+      [poison.messageId, "d1", "ERROR", 3],
+    ]);
+    expect(
+      await t.engine.deadLetters.requeue("adt", [
+        { messageId: poison.messageId, destinationId: "d1" },
+      ]),
+    ).toBe(1);
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([next.messageId, poison.messageId]);
+    expect(await t.engine.deadLetters.list("adt")).toEqual([]);
+  });
+
+  it("keeps FIFO order per lane while the head is retried", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", { queue: { mode: "onFailure", retryCount: 10, ...fast } }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { failTimes: 4 });
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++)
+      ids.push((await t.dispatch(hl7({ controlId: `M${i}` }))).messageId);
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual(ids);
+  });
+
+  it("with N workers and a group-by key keeps order per key", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            queue: { mode: "always", threads: 4, groupBy: "PID.3.1", retryCount: 5, ...fast },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { failTimes: 6 });
+    const byKey = new Map<string, number[]>();
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => {
+        const mrn = `P${i % 5}`;
+        return t.dispatch(hl7({ mrn, controlId: `M${i}` })).then((r) => ({ mrn, id: r.messageId }));
+      }),
+    );
+    for (const { mrn, id } of results.sort((a, b) => a.id - b.id))
+      byKey.set(mrn, [...(byKey.get(mrn) ?? []), id]);
+    await t.engine.idle("adt");
+    const sent = t.kit.sentTo("d1");
+    expect(sent).toHaveLength(60);
+    for (const [mrn, ids] of byKey) {
+      const order = sent
+        .filter((s) => parseHl7(s.content).get("PID.3.1") === mrn)
+        .map((s) => s.messageId);
+      expect(order).toEqual(ids);
+    }
+    const laneKeys = new Set(
+      (await t.engine.messages.get("adt", 1))?.connectors.map((c) => c.laneKey),
+    );
+    expect(laneKeys.has("P0")).toBe(true);
+  });
+
+  it("waitForPrevious: a destination starts a message only after the previous one finished it", async () => {
+    const releases: (() => void)[] = [];
+    await using t = await setup(
+      channel({ destinations: [destination("d1"), destination("d2", { waitForPrevious: true })] }),
+    );
+    t.kit.behaviour.set("d1", {
+      gate: () => new Promise<void>((resolve) => releases.push(resolve)),
+    });
+    await t.dispatch(hl7());
+    await until(() => releases.length === 1);
+    expect(t.kit.sent).toEqual([]);
+    releases[0]!();
+    await t.engine.idle("adt");
+    expect(t.kit.sent.map((s) => s.destination)).toEqual(["d1", "d2"]);
+  });
+});
+
+describe("storage modes", () => {
+  async function kinds(storage: ChannelInput["storage"]) {
+    await using t = await setup(channel({ storage }));
+    t.kit.behaviour.set("d1", { response: "R" });
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    const detail = await t.engine.messages.get("adt", result.messageId);
+    const stats = await t.engine.statistics("adt");
+    return {
+      detail,
+      stats,
+      kinds: detail?.connectors.map(
+        (c) => `${c.connectorId}:${Object.keys(c.content).sort().join(",")}`,
+      ),
+      sent: t.kit.sent.length,
+    };
+  }
+
+  it("development keeps every kind, production drops intermediate ones", async () => {
+    expect((await kinds("development")).kinds).toEqual([
+      "source:maps,raw,transformed",
+      "d1:encoded,response,sent",
+    ]);
+    expect((await kinds("production")).kinds).toEqual(["source:raw", "d1:encoded,response,sent"]);
+  });
+
+  it("raw keeps raw only, the encoded content only while queued", async () => {
+    expect((await kinds("raw")).kinds).toEqual(["source:raw", "d1:"]);
+  });
+
+  it("metadata keeps statuses only; disabled keeps no message but still counts", async () => {
+    const metadata = await kinds("metadata");
+    expect(metadata.kinds).toEqual(["source:", "d1:"]);
+    expect(metadata.detail?.connectors[1]?.status).toBe("SENT");
+    const disabled = await kinds("disabled");
+    expect(disabled.detail).toBeUndefined();
+    expect(disabled.sent).toBe(1);
+    expect(disabled.stats.d1?.sent).toBe(1);
+  });
+});
+
+describe("Channel Writer and router", () => {
+  it("routes from one channel into another in process, with the target's ACK as response", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await engine.deploy(
+        channel({
+          id: "target",
+          name: "Target",
+          source: { type: "channel", properties: {} },
+          destinations: [destination("t1")],
+        }),
+      );
+      await engine.deploy(
+        channel({
+          id: "front",
+          destinations: [
+            destination("w", {
+              connector: { type: "channel", properties: { channelId: "Target" } },
+            }),
+          ],
+        }),
+      );
+      const result = await kit.source("front").dispatch({ content: hl7({ controlId: "R1" }) });
+      await engine.idle("front");
+      await engine.idle("target");
+      expect(kit.sentTo("t1")).toHaveLength(1);
+      const front = await engine.messages.get("front", result.messageId);
+      expect(ackCode(front?.connectors[1]?.content.response)).toBe("AA");
+      const routed = await engine.router.routeMessage("target", hl7({ controlId: "R2" }));
+      expect(routed.status).toBe("RECEIVED");
+      await engine.idle("target");
+      expect(kit.sentTo("t1")).toHaveLength(2);
+      await expect(engine.router.routeMessage("nowhere", "x")).rejects.toMatchObject({
+        code: "ERR_CHANNEL_NOT_DEPLOYED",
+      });
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
