@@ -1,0 +1,403 @@
+import { createTempDir } from "@node-mirth/test-peers";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createTestConnectors, hl7, until } from "./__tests__/test-connectors.js";
+import type { ChannelInput } from "./channel-schema.js";
+import { createEngine } from "./create-engine.js";
+import { defineConnector } from "./define-connector.js";
+import type { EngineEvent } from "./engine-events.js";
+import { MemoryStore } from "./memory-store.js";
+import { SOURCE_CONNECTOR_ID, type StoreWrite } from "./message-store.js";
+import { SqliteStore } from "./sqlite-store.js";
+
+function channel(extra: Partial<ChannelInput> = {}): ChannelInput {
+  return {
+    id: "adt",
+    name: "ADT in",
+    source: { type: "test", properties: {} },
+    destinations: [
+      { id: "d1", name: "D1", connector: { type: "record", properties: { name: "d1" } } },
+    ],
+    ...extra,
+  };
+}
+
+const hostPlugin = defineConnector({
+  type: "host",
+  propertiesSchema: z.object({ host: z.string().min(1), port: z.int().min(1).max(65535) }),
+  createDestination: () => ({ send: () => Promise.resolve({ status: "SENT" as const }) }),
+});
+
+describe("createEngine deploy", () => {
+  it("reports every problem of a channel in one ERR_CHANNEL_INVALID", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: [...kit.plugins, hostPlugin], env: {} });
+    try {
+      const error = await engine
+        .deploy({
+          id: "bad",
+          source: { type: "nope", properties: {} },
+          destinations: [
+            {
+              id: "d1",
+              name: "D1",
+              connector: { type: "host", properties: { host: "${MISSING_HOST}", port: 0 } },
+            },
+            { id: "d2", name: "D2", connector: { type: "record", properties: {} } },
+          ],
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "ERR_CHANNEL_INVALID" });
+      const issues = (error as { details: { issues: { path: string }[] } }).details.issues.map(
+        (i) => i.path,
+      );
+      expect(issues).toEqual(
+        expect.arrayContaining([
+          "name",
+          "source.type",
+          "destinations.0.connector.properties.host",
+          "destinations.0.connector.properties.port",
+          "destinations.1.connector.properties.name",
+        ]),
+      );
+      expect(engine.channels()).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("reports script compile errors and bad field rules with the valid document's paths", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      const error = await engine
+        .deploy(
+          channel({
+            dataType: "JSON",
+            filter: { rules: [{ type: "field", field: "PID.3", operator: "exists" }] },
+            transformer: { steps: [{ type: "javascript", script: "this is not javascript(" }] },
+          }),
+        )
+        .catch((e: unknown) => e);
+      const paths = (error as { details: { issues: { path: string }[] } }).details.issues.map(
+        (i) => i.path,
+      );
+      expect(paths).toEqual(["filter.rules.0", "transformer.steps.0.script"]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("deployAll leaves the good channels running when one is bad", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      const reports = await engine.deployAll([
+        channel(),
+        { id: "broken" },
+        channel({ id: "second" }),
+      ]);
+      expect(reports.map((r) => [r.channelId, r.ok, r.error?.code])).toEqual([
+        ["adt", true, undefined],
+        ["broken", false, "ERR_CHANNEL_INVALID"],
+        ["second", true, undefined],
+      ]);
+      expect(engine.channels().map((c) => [c.id, c.state])).toEqual([
+        ["adt", "started"],
+        ["second", "started"],
+      ]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("refuses a second plugin of the same type and resolves ${VAR} in connector properties", async () => {
+    const store = new MemoryStore();
+    const engine = createEngine({
+      store,
+      configurationMap: { PEER: "127.0.0.1" },
+      plugins: [hostPlugin],
+    });
+    try {
+      expect(() => engine.registerPlugin(hostPlugin)).toThrow(
+        expect.objectContaining({ code: "ERR_CONNECTOR_DUPLICATE_TYPE" }),
+      );
+      await engine.deploy({
+        id: "vars",
+        name: "Vars",
+        source: { type: "channel", properties: {} },
+        destinations: [
+          {
+            id: "d1",
+            name: "D1",
+            connector: { type: "host", properties: { host: "${PEER}", port: 2575 } },
+          },
+        ],
+      });
+      expect(engine.status("vars").state).toBe("started");
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
+describe("createEngine lifecycle", () => {
+  it("starts, pauses (refusing input), resumes, stops and undeploys, publishing each state", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    const states: string[] = [];
+    engine.subscribe((event: EngineEvent) => {
+      if (event.type === "channelState") states.push(event.state);
+    });
+    try {
+      await engine.deploy(channel());
+      await engine.pause("adt");
+      await expect(engine.dispatch("adt", { content: hl7() })).rejects.toMatchObject({
+        code: "ERR_CHANNEL_NOT_STARTED",
+      });
+      await engine.resume("adt");
+      await engine.dispatch("adt", { content: hl7() });
+      await engine.stop("adt");
+      expect(engine.status("adt").state).toBe("stopped");
+      await engine.start("adt");
+      await engine.halt("adt");
+      await engine.undeploy("adt");
+      expect(() => engine.status("adt")).toThrow(
+        expect.objectContaining({ code: "ERR_CHANNEL_NOT_DEPLOYED" }),
+      );
+      expect(states).toEqual([
+        "deployed",
+        "starting",
+        "started",
+        "paused",
+        "started",
+        "stopping",
+        "stopped",
+        "starting",
+        "started",
+        "stopping",
+        "stopped",
+        "undeployed",
+      ]);
+      expect(kit.sentTo("d1")).toHaveLength(1);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+    await expect(engine.deploy(channel())).rejects.toMatchObject({ code: "ERR_ENGINE_CLOSED" });
+  });
+
+  it("redeploys a changed channel without losing its queue", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    const queued = { mode: "always" as const, retryCount: 1_000, retryIntervalMs: 60_000 };
+    try {
+      await engine.deploy(
+        channel({
+          destinations: [
+            {
+              id: "d1",
+              name: "D1",
+              connector: { type: "record", properties: { name: "d1" } },
+              queue: queued,
+            },
+          ],
+        }),
+      );
+      kit.behaviour.set("d1", { failTimes: 1 });
+      const result = await engine.dispatch("adt", { content: hl7() });
+      // The first attempt failed; the retry waits a minute, so the message sits in the queue.
+      await until(() => kit.behaviour.get("d1")?.failTimes === 0);
+      await engine.deploy(
+        channel({
+          name: "ADT in v2",
+          destinations: [
+            {
+              id: "d1",
+              name: "D1",
+              connector: { type: "record", properties: { name: "d1" } },
+              queue: { ...queued, retryIntervalMs: 1 },
+            },
+          ],
+        }),
+      );
+      await engine.idle("adt");
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual([result.messageId]);
+      expect(engine.status("adt").name).toBe("ADT in v2");
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
+describe("recovery", () => {
+  function crashedState(): StoreWrite[] {
+    const now = Date.now();
+    return [
+      // Message 1: processed, destination QUEUED with its encoded content.
+      { op: "insertMessage", channelId: "adt", messageId: 1, receivedAt: now },
+      {
+        op: "setStatus",
+        channelId: "adt",
+        messageId: 1,
+        connectorId: SOURCE_CONNECTOR_ID,
+        status: "TRANSFORMED",
+        updatedAt: now,
+      },
+      {
+        op: "setStatus",
+        channelId: "adt",
+        messageId: 1,
+        connectorId: "d1",
+        status: "QUEUED",
+        updatedAt: now,
+      },
+      {
+        op: "putContent",
+        channelId: "adt",
+        messageId: 1,
+        connectorId: "d1",
+        kind: "encoded",
+        content: hl7({ controlId: "ONE" }),
+      },
+      // Message 2: only received (committed and acknowledged, then the process died).
+      { op: "insertMessage", channelId: "adt", messageId: 2, receivedAt: now },
+      {
+        op: "setStatus",
+        channelId: "adt",
+        messageId: 2,
+        connectorId: SOURCE_CONNECTOR_ID,
+        status: "RECEIVED",
+        updatedAt: now,
+      },
+      {
+        op: "putContent",
+        channelId: "adt",
+        messageId: 2,
+        connectorId: SOURCE_CONNECTOR_ID,
+        kind: "raw",
+        content: hl7({ controlId: "TWO" }),
+      },
+    ];
+  }
+
+  it("sends QUEUED messages again and processes RECEIVED ones before taking new input", async () => {
+    await using dir = await createTempDir();
+    const before = new SqliteStore({ dataDir: dir.path });
+    await before.write(crashedState());
+    await before.close();
+    const kit = createTestConnectors();
+    const store = new SqliteStore({ dataDir: dir.path });
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await engine.deploy(channel());
+      // Message 2 was processed during start; new input gets the next id.
+      expect((await store.getMessage("adt", 2))?.connectors[0]?.status).toBe("TRANSFORMED");
+      const next = await engine.dispatch("adt", { content: hl7({ controlId: "THREE" }) });
+      expect(next.messageId).toBe(3);
+      await engine.idle("adt");
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual([1, 2, 3]);
+      expect((await store.listUnfinished("adt")).queued).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("stops the channel with ERR_CHANNEL_RECOVERY_FAILED when recovery fails", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    await store.write(crashedState());
+    store.listUnfinished = () => Promise.reject(new Error("disk unreadable"));
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await expect(engine.deploy(channel())).rejects.toMatchObject({
+        code: "ERR_CHANNEL_RECOVERY_FAILED",
+      });
+      expect(engine.status("adt").state).toBe("failed");
+      await expect(engine.dispatch("adt", { content: hl7() })).rejects.toMatchObject({
+        code: "ERR_CHANNEL_NOT_STARTED",
+      });
+      expect(kit.sent).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("marks unrecoverable work ERROR when the storage mode kept no content", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    await store.write(crashedState().filter((write) => write.op !== "putContent"));
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await engine.deploy(channel({ storage: "metadata" }));
+      const detail1 = await store.getMessage("adt", 1);
+      const detail2 = await store.getMessage("adt", 2);
+      expect(detail1?.connectors[1]).toMatchObject({
+        status: "ERROR",
+        error: "Content not stored (storage mode)",
+      });
+      expect(detail2?.connectors[0]).toMatchObject({ status: "ERROR" });
+      expect(kit.sent).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
+describe("reprocess", () => {
+  it("reprocesses as a new message or in place, and refuses what it cannot", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await engine.deploy(channel());
+      const first = await engine.dispatch("adt", {
+        content: hl7({ controlId: "A" }),
+        sourceMap: { remote: "10.0.0.1" },
+      });
+      await engine.idle("adt");
+      const [copy] = await engine.messages.reprocess("adt", { messageIds: [first.messageId] });
+      const [inPlace] = await engine.messages.reprocess("adt", {
+        messageIds: [first.messageId],
+        overwrite: true,
+      });
+      await engine.idle("adt");
+      expect(copy?.messageId).toBe(2);
+      expect(inPlace?.messageId).toBe(first.messageId);
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual([1, 2, 1]);
+      expect((await engine.messages.search({ channelId: "adt" })).map((m) => m.messageId)).toEqual([
+        2, 1,
+      ]);
+      await expect(engine.messages.reprocess("adt", { messageIds: [99] })).rejects.toMatchObject({
+        code: "ERR_MESSAGE_NOT_FOUND",
+      });
+      await engine.deploy(channel({ id: "meta", storage: "metadata" }));
+      const meta = await engine.dispatch("meta", { content: hl7() });
+      await engine.idle("meta");
+      await expect(
+        engine.messages.reprocess("meta", { messageIds: [meta.messageId] }),
+      ).rejects.toMatchObject({
+        code: "ERR_MESSAGE_CONTENT_NOT_STORED",
+      });
+      expect(await engine.messages.remove("adt", [2])).toBe(1);
+      const pruned = await engine.messages.prune({ channelId: "adt", olderThanMs: -1_000 });
+      expect(pruned.deleted).toBe(1);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
