@@ -63,9 +63,23 @@ for (const candidate of candidates) {
   }
 }
 
-const results = candidates.map((candidate) =>
-  measureThroughput({ name: candidate.name, run: () => void candidate.read(), warmupMs: 1000, durationMs: 3000 }),
-);
+// On a shared machine the load changes from second to second, so the libraries take
+// turns over several rounds and each keeps its best round.
+const ROUNDS = 5;
+const best = new Map<string, ReturnType<typeof measureThroughput>>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const candidate of candidates) {
+    const result = measureThroughput({
+      name: candidate.name,
+      run: () => void candidate.read(),
+      warmupMs: round === 0 ? 1000 : 200,
+      durationMs: 1000,
+    });
+    const previous = best.get(candidate.name);
+    if (previous === undefined || result.opsPerSecond > previous.opsPerSecond) best.set(candidate.name, result);
+  }
+}
+const results = candidates.map((candidate) => best.get(candidate.name)).filter((result) => result !== undefined);
 const [ours, hl7Client, medplum] = results.map((result) => result.opsPerSecond);
 const fastestOther = Math.max(hl7Client ?? 0, medplum ?? 0);
 const ratio = Math.round(((ours ?? 0) / fastestOther) * 100) / 100;

@@ -9,7 +9,7 @@ export interface Hl7BatchIssue {
 }
 
 /** One BHS ... BTS batch; `header`/`trailer` are absent for messages outside any BHS. */
-export interface Hl7BatchGroup<T extends string | Buffer> {
+export interface Hl7BatchGroup<T extends string | Buffer = string> {
   header?: T;
   trailer?: T;
   messages: T[];
@@ -17,7 +17,7 @@ export interface Hl7BatchGroup<T extends string | Buffer> {
   declaredMessageCount?: number;
 }
 
-export interface Hl7Batch<T extends string | Buffer> {
+export interface Hl7Batch<T extends string | Buffer = string> {
   fileHeader?: T;
   fileTrailer?: T;
   /** FTS-1, when the file trailer states it. */

@@ -85,7 +85,10 @@ describe("Hl7Message.get", () => {
     expect(message.repetitions("PID.99")).toEqual([]);
     const segment = message.segments("OBX")[1];
     expect(segment?.get("3.2")).toBe("Triglyceride");
+    expect(segment?.get("OBX.3.2")).toBe("Triglyceride");
     expect(segment?.fieldCount).toBe(11);
+    expect(() => segment?.get("PID.3")).toThrow(Hl7UsageError);
+    expect(() => segment?.get("OBX[2].3")).toThrow(/relative path/);
   });
 
   it("refuses malformed paths with a typed error", () => {
@@ -140,6 +143,15 @@ describe("Hl7Message.set", () => {
     expect(message.toString().startsWith("MSH|^~\\&|EPICADT|GOODHEALTH|SMSADT|RIVERSIDE|202401151230||ADT^A01^ADT_A01|NEW-ID|")).toBe(true);
     expect(() => message.set("MSH.1", "#")).toThrow(/MSH-1 and MSH-2/);
     expect(() => message.set("MSH.2", "^~\\&")).toThrow(Hl7UsageError);
+  });
+
+  it("sees changes made through a segment object", () => {
+    const message = oru();
+    const nte = message.segments("NTE")[0];
+    nte?.set("3[2]", "Third & last");
+    expect(nte?.modified).toBe(true);
+    expect(message.get("NTE.3[2]")).toBe("Third & last");
+    expect(message.toString()).toContain("NTE|1|L|Result reviewed by Dr. O\\T\\Brien~Third \\T\\ last\r");
   });
 
   it("setRaw keeps structure and escapes as given", () => {

@@ -2,7 +2,7 @@ import { escapeHl7, HL7_NULL } from "./escape.js";
 import type { Hl7Delimiters } from "./delimiters.js";
 import { Hl7UsageError } from "./errors.js";
 import { parseHl7Path, type Hl7Path } from "./hl7-path.js";
-import { Hl7Segment, segmentName, type Hl7Codec } from "./hl7-segment.js";
+import { Hl7Segment, readLocation, segmentName, writeLocation, type Hl7Codec } from "./hl7-segment.js";
 import { hl7ToXml } from "./hl7-to-xml.js";
 
 const LINEAR_SEARCH_LIMIT = 32;
@@ -57,13 +57,13 @@ export class Hl7Message implements Iterable<Hl7Segment> {
    */
   get(path: string): string | undefined {
     const parsed = parseHl7Path(path);
-    return this.#find(parsed)?.read(parsed, true);
+    return this.#find(parsed)?.[readLocation](parsed, true);
   }
 
   /** The raw ER7 text at `path`, escape sequences untouched. */
   getRaw(path: string): string | undefined {
     const parsed = parseHl7Path(path);
-    return this.#find(parsed)?.read(parsed, false);
+    return this.#find(parsed)?.[readLocation](parsed, false);
   }
 
   /** True when the element at `path` holds the explicit HL7 null `""`, not merely nothing. */
@@ -85,7 +85,7 @@ export class Hl7Message implements Iterable<Hl7Segment> {
       this.addSegment(name);
       segment = this.#find(parsed);
     }
-    segment.write(parsed, raw);
+    segment[writeLocation](parsed, raw);
   }
 
   /** The segments in order, or only those named `name`. */

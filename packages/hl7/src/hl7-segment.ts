@@ -4,6 +4,13 @@ import { Hl7UsageError } from "./errors.js";
 import { escapeHl7, unescapeHl7 } from "./escape.js";
 import { parseHl7Path, type Hl7Path } from "./hl7-path.js";
 
+/**
+ * Keys of the location-based accessors `Hl7Message` uses, so that it does not parse a
+ * path twice; symbols keep them off the public surface.
+ */
+export const readLocation = Symbol("readLocation");
+export const writeLocation = Symbol("writeLocation");
+
 /** What a segment needs from its message to read and write values. */
 export interface Hl7Codec {
   readonly delimiters: Hl7Delimiters;
@@ -46,31 +53,31 @@ export class Hl7Segment {
 
   /** Decoded value at a segment-relative path such as `5.1` or `3[2].4.2`; see `Hl7Message.get`. */
   get(path: string): string | undefined {
-    return this.read(parseHl7Path(path), true);
+    return this[readLocation](this.#relative(path), true);
   }
 
   /** Raw ER7 text at a segment-relative path, escape sequences untouched. */
   getRaw(path: string): string | undefined {
-    return this.read(parseHl7Path(path), false);
+    return this[readLocation](this.#relative(path), false);
   }
 
   /** Escapes `value` and stores it at a segment-relative path, creating what is missing. */
   set(path: string, value: string): void {
-    this.write(parseHl7Path(path), escapeHl7(value, this.#codec.delimiters));
+    this[writeLocation](this.#relative(path), escapeHl7(value, this.#codec.delimiters));
   }
 
   /** Stores raw ER7 text (delimiters and escapes kept as given) at a segment-relative path. */
   setRaw(path: string, raw: string): void {
-    this.write(parseHl7Path(path), raw);
+    this[writeLocation](this.#relative(path), raw);
   }
 
   /** Decoded values of each repetition of a field (1-based field number). */
   repetitions(field: number): string[] {
-    const raw = this.read({ field }, false);
+    const raw = this[readLocation]({ field }, false);
     if (raw === undefined) return [];
     if (this.#isMsh && field <= 2) return [raw];
     const count = raw.split(this.#codec.delimiters.repetition).length;
-    return Array.from({ length: count }, (_, i) => this.read({ field, repetition: i + 1 }, true) ?? "");
+    return Array.from({ length: count }, (_, i) => this[readLocation]({ field, repetition: i + 1 }, true) ?? "");
   }
 
   toString(): string {
@@ -78,8 +85,8 @@ export class Hl7Segment {
     return this.#raw;
   }
 
-  /** @internal Reads a location; `decode` applies the rule documented on `Hl7Message.get`. */
-  read(location: Hl7FieldLocation, decode: boolean): string | undefined {
+  /** Reads a location; `decode` applies the rule documented on `Hl7Message.get`. */
+  [readLocation](location: Hl7FieldLocation, decode: boolean): string | undefined {
     const { field, repetition, component, subcomponent } = location;
     if (field === undefined) return this.toString();
     const d = this.#codec.delimiters;
@@ -114,8 +121,8 @@ export class Hl7Segment {
     return unescapeHl7(value, d, this.#codec.charset);
   }
 
-  /** @internal Stores raw text at a location, padding missing fields/repetitions/components. */
-  write(location: Hl7FieldLocation, raw: string): void {
+  /** Stores raw text at a location, padding missing fields/repetitions/components. */
+  [writeLocation](location: Hl7FieldLocation, raw: string): void {
     const { field, repetition, component, subcomponent } = location;
     if (field === undefined) {
       throw new Hl7UsageError("ERR_HL7_INVALID_PATH", "A path to set must name a field, e.g. PID.5");
@@ -149,6 +156,18 @@ export class Hl7Segment {
     }
     this.#raw = undefined;
     this.#modified = true;
+  }
+
+  /** A path for this segment: relative (`5.1`) or naming this segment (`PID.5.1`). */
+  #relative(path: string): Hl7Path {
+    const parsed = parseHl7Path(path);
+    if ((parsed.segment !== undefined && parsed.segment !== this.name) || parsed.occurrence !== 1) {
+      throw new Hl7UsageError(
+        "ERR_HL7_INVALID_PATH",
+        `Invalid path '${path.slice(0, 40)}' for a ${this.name} segment: use a relative path such as 5.1`,
+      );
+    }
+    return parsed;
   }
 
   #split(): string[] {
