@@ -134,6 +134,22 @@ export class ScriptContext {
     }
   }
 
+  /** Marks the globals that exist now (API, templates) as the ones every run starts with. */
+  seal(): void {
+    const vm = this.#vm;
+    const seal = vm.getProp(this.#helpers, "seal");
+    const result = vm.callFunction(seal, vm.undefined);
+    seal.dispose();
+    if (result.error !== undefined) {
+      const failure = this.#dumpError(result.error);
+      throw new NodeMirthError(
+        "ERR_SCRIPT_SANDBOX_FAILED",
+        `The script sandbox could not start: ${failure.message}`,
+      );
+    }
+    result.value.dispose();
+  }
+
   /** Wraps the body in a function once; a later run only calls it. Replaces a script of the same id. */
   compile(id: string, body: string): void {
     const file = `nm-script-${++this.#fileSeq}`;
@@ -187,8 +203,8 @@ export class ScriptContext {
       owned.push(handle);
       return handle;
     };
-    const messageType = DATA_TYPE_CODES[bindings.message.dataType];
-    const tmpType = bindings.tmp === undefined ? NO_TMP : DATA_TYPE_CODES[bindings.tmp.dataType];
+    const messageType = dataTypeCode(bindings.message.dataType);
+    const tmpType = bindings.tmp === undefined ? NO_TMP : dataTypeCode(bindings.tmp.dataType);
     const args = [
       this.#typeHandle(messageType),
       messageType === DATA_TYPE_CODES.HL7V2 ? vm.undefined : str(bindings.message.content),
@@ -638,6 +654,12 @@ export class ScriptContext {
 
 function isOutOfMemory(error: { name: string; message: string }): boolean {
   return error.name === "InternalError" && error.message === "out of memory";
+}
+
+function dataTypeCode(dataType: string): number {
+  const code = (DATA_TYPE_CODES as Record<string, number | undefined>)[dataType];
+  if (code === undefined) throw new TypeError(`Unknown script data type '${dataType}'`);
+  return code;
 }
 
 /** Failures of the host itself (native stack exhausted, WebAssembly trap or abort). */

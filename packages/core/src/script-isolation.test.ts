@@ -248,7 +248,7 @@ describe("limits", () => {
     s.compile({
       id: "bomb",
       kind: "filter",
-      code: "var a = []; for (;;) a.push(a.length + 'xxxxxxxxxxxxxxxx');",
+      code: "var a = []; for (;;) a.push('x'.repeat(1000000) + a.length);",
     });
     s.compile({ id: "deep", kind: "filter", code: "JSON.parse('['.repeat(200000));" });
     for (let i = 0; i < 5; i++) {

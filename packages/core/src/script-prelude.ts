@@ -164,6 +164,24 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     hDone(returned, output(0, msg), types[1] < 0 ? undefined : output(1, tmp));
   }
 
+  // Globals a script creates (a sloppy-mode assignment to an undeclared name) would carry
+  // one message's data into the next; they are deleted after every run.
+  var getNames = Object.getOwnPropertyNames, baseline = null, baseCount = 0;
+  function seal() {
+    baseline = Object.create(null);
+    var names = getNames(G);
+    for (var i = 0; i < names.length; i++) baseline[names[i]] = true;
+    baseCount = names.length;
+  }
+  function clean() {
+    if (baseline === null) return;
+    var names = getNames(G);
+    if (names.length === baseCount) return;
+    for (var i = 0; i < names.length; i++) {
+      if (baseline[names[i]] !== true) { try { delete G[names[i]]; } catch (e) { /* non-configurable */ } }
+    }
+  }
+
   function response(status, content) {
     if (status === undefined) return undefined;
     return freeze({
@@ -174,15 +192,15 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     });
   }
 
-  return freeze({ input: input, done: done, response: response });
+  return freeze({ input: input, done: done, response: response, seal: seal, clean: clean });
 })`;
 
 /** Source text before the user's body: kept on ONE line so body line N is file line N + 1. */
 const WRAPPER_HEAD =
   "(function (__nm) { return function (__nm_mt, __nm_m, __nm_tt, __nm_t, __nm_rs, __nm_rc) { " +
   "var msg = __nm.input(0, __nm_mt, __nm_m), tmp = __nm.input(1, __nm_tt, __nm_t), " +
-  "response = __nm.response(__nm_rs, __nm_rc); __nm.done((function () {";
-const WRAPPER_TAIL = "\n}).call(this), msg, tmp); }; })";
+  "response = __nm.response(__nm_rs, __nm_rc); try { __nm.done((function () {";
+const WRAPPER_TAIL = "\n}).call(this), msg, tmp); } finally { __nm.clean(); } }; })";
 
 /** Line of the wrapper file on which the user's body starts. */
 export const BODY_FIRST_LINE = 2;

@@ -331,6 +331,39 @@ describe("maps, $(), logger and router", () => {
   });
 });
 
+describe("state between messages", () => {
+  it("drops globals a script creates, so one message's data never reaches the next", async () => {
+    const s = await sandbox({ codeTemplates: ["var seen = { count: 0 };"] });
+    s.compile({
+      id: "t",
+      kind: "filter",
+      code: "var before = typeof leaked;\nleaked = msg.get('PID.5.1'); globalThis.other = 1; seen.count++;\nreturn before + ':' + seen.count;",
+    });
+    expect(ok(s.run("t", bindings(HL7))).returnValue).toBe("undefined:1");
+    // Template state is the channel's own and persists; the script's globals do not.
+    expect(ok(s.run("t", bindings(HL7))).returnValue).toBe("undefined:2");
+  });
+
+  it("drops them even when the script fails", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "t",
+      kind: "filter",
+      code: "var had = typeof leaked; leaked = 1;\nif (had === 'undefined') throw new Error('first');\nreturn had;",
+    });
+    expect(failed(s.run("t", bindings(HL7))).message).toBe("first");
+    expect(failed(s.run("t", bindings(HL7))).message).toBe("first");
+  });
+
+  it("rejects an unknown data type as a caller error", async () => {
+    const s = await sandbox();
+    s.compile({ id: "t", kind: "filter", code: "return 1;" });
+    const b = bindings(HL7, "CSV" as ScriptDataType);
+    expect(() => s.run("t", b)).toThrow(/Unknown script data type 'CSV'/);
+    expect(ok(s.run("t", bindings(HL7))).returnValue).toBe(1);
+  });
+});
+
 describe("code templates and kinds", () => {
   it("makes code template functions callable from every script", async () => {
     const s = await sandbox({

@@ -127,7 +127,8 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     try {
       result = context.run(id, bindings);
     } catch (error) {
-      if (error instanceof NodeMirthError) throw error;
+      // Only a failure of the WebAssembly side costs the instance; anything else is a caller's bug.
+      if (!context.faulted) throw error;
       this.#replaceModule();
       return failure(hostFailureMessage(error), "memory");
     }
@@ -153,6 +154,7 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     const context = new ScriptContext(module, this.#setup.limits);
     try {
       this.#setup.templates.forEach((code, index) => context.loadTemplate(index, code));
+      context.seal();
       for (const [id, body] of this.#sources) context.compile(id, body);
     } catch (error) {
       try {
