@@ -10,3 +10,11 @@ export {
   type ResolvedFraming,
 } from "./frame-decoder.js";
 export { isMllpError, MLLP_ERROR_CODES, MllpError, MllpFrameTooLargeError, type MllpErrorCode } from "./errors.js";
+export { transportName, type MllpLog, type MllpLogLevel, type MllpTransport } from "./transport.js";
+export {
+  MllpListener,
+  type MllpListenerOptions,
+  type MllpMessageHandler,
+  type MllpMessageInfo,
+} from "./mllp-listener.js";
+export { MllpSender, type MllpSenderOptions, type MllpSendResult } from "./mllp-sender.js";
