@@ -713,27 +713,39 @@ export class ChannelRuntime {
         `message ${messageId}: destination ${id} gave up after ${delivery.sendAttempts} attempt(s)${deadLetter ? "; moved to dead-letter" : ""}`,
       );
     }
-    try {
-      await this.#write(writes);
-    } catch (error) {
-      // The outcome is not durable; sending again later keeps at-least-once.
-      this.#log(
-        "error",
-        `message ${messageId}: destination ${id} status commit failed (${describe(error)})`,
-      );
-      return "retry";
-    }
-    const status = outcome.status;
-    this.#messageEvent(messageId, id, status === "QUEUED" ? "QUEUED" : status);
-    const pending = message.outcomes.get(id);
-    // A source waiting on this destination hears its first attempt; a queued retry counts as
-    // accepted (it is durable), while "never" keeps the source waiting through its retries.
     if (result === "retry") {
-      if (destination.config.queue.mode !== "never") pending?.first.resolve(outcome);
+      try {
+        await this.#write(writes);
+      } catch (error) {
+        this.#log(
+          "error",
+          `message ${messageId}: destination ${id} status commit failed (${describe(error)})`,
+        );
+      }
+      this.#messageEvent(messageId, id, "QUEUED");
+      // A source waiting on this destination hears its first attempt; a queued retry counts as
+      // accepted (it is durable), while "never" keeps the source waiting through its retries.
+      if (destination.config.queue.mode !== "never")
+        message.outcomes.get(id)?.first.resolve(outcome);
       return result;
     }
-    if (pending !== undefined) settle(pending, outcome);
-    if (--message.left === 0) this.#finish(message, this.#scope(message, new Map()));
+    // The lane goes on to its next message without waiting for this commit: the statuses of
+    // consecutive sends share one. A crash before it commits means this message is sent
+    // again after restart (at-least-once), never lost.
+    this.#write(writes).then(
+      () => {
+        this.#messageEvent(messageId, id, outcome.status);
+        const pending = message.outcomes.get(id);
+        if (pending !== undefined) settle(pending, outcome);
+        if (--message.left === 0) this.#finish(message, this.#scope(message, new Map()));
+      },
+      (error: unknown) => {
+        this.#log(
+          "error",
+          `message ${messageId}: destination ${id} status commit failed (${describe(error)}); it will be sent again after a restart`,
+        );
+      },
+    );
     return result;
   }
 
