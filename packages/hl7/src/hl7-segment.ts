@@ -32,7 +32,7 @@ export class Hl7Segment {
   #fields: string[] | undefined;
   #modified = false;
 
-  /** Built by the parser and `Hl7Message.addSegment`; `name` is the text before MSH-1. */
+  /** Built by the parser and `Hl7Message.addSegment`; `name` is the three-character segment ID. */
   constructor(raw: string, name: string, codec: Hl7Codec) {
     this.#raw = raw;
     this.name = name;
