@@ -1,6 +1,10 @@
-import { readFileSync } from "node:fs";
-import { createTempDir, describeWithPeers, type TempDir } from "@node-mirth/test-peers";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createSecureContext } from "node:tls";
+import { createTempDir, describeWithPeers, runCommand, type TempDir } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { convertKeystore } from "../convert-keystore.js";
 import { readKeystore } from "../read-keystore.js";
 import { KEY_PASSWORD, STORE_PASSWORD, makeTestKeystores, type TestKeystores } from "./make-test-keystores.js";
 import { makeTestPki, type TestPki } from "./make-test-pki.js";
@@ -9,7 +13,7 @@ function read(file: string, storePassword?: string) {
   return readKeystore(readFileSync(file), { file, storePassword });
 }
 
-describeWithPeers("keystore readers against keytool output", ["openssl", "keytool"], (peers) => {
+describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"], (peers) => {
   let dir: TempDir;
   let pki: TestPki;
   let stores: TestKeystores;
@@ -69,6 +73,7 @@ describeWithPeers("keystore readers against keytool output", ["openssl", "keytoo
   });
 
   it("reads a legacy RC2-40/3DES PKCS12 that OpenSSL 3 refuses by default", () => {
+    expect(() => createSecureContext({ pfx: readFileSync(stores.legacyPkcs12), passphrase: STORE_PASSWORD })).toThrow();
     const contents = read(stores.legacyPkcs12, STORE_PASSWORD);
     const entry = contents.keyEntries[0]!;
     expect(entry.alias).toBe("server");
@@ -97,5 +102,61 @@ describeWithPeers("keystore readers against keytool output", ["openssl", "keytoo
     const contents = read(stores.trustJks);
     expect(contents.integrityChecked).toBe(false);
     expect(contents.trustedCertificates.map((entry) => entry.alias)).toEqual(["rootca"]);
+  });
+
+  describe("convertKeystore", () => {
+    const cases = [
+      { name: "JKS RSA entry with its own key password", store: "jks", alias: "server", keyPassword: KEY_PASSWORD, chain: 2 },
+      { name: "JKS EC entry", store: "jks", alias: "ec", keyPassword: undefined, chain: 1 },
+      { name: "JCEKS RSA entry with its own key password", store: "jceks", alias: "server", keyPassword: KEY_PASSWORD, chain: 2 },
+      { name: "keytool PKCS12 (EC)", store: "pkcs12", alias: undefined, keyPassword: undefined, chain: 1 },
+      { name: "keytool -genkeypair JKS", store: "generatedJks", alias: undefined, keyPassword: KEY_PASSWORD, chain: 1 },
+      { name: "legacy openssl PKCS12", store: "legacyPkcs12", alias: undefined, keyPassword: undefined, chain: 2 },
+    ] as const;
+
+    it.each(cases)("converts a $name to PEM that Node and OpenSSL accept", async ({ store, alias, keyPassword, chain }) => {
+      const outDir = join(dir.path, `out-${store}-${alias ?? "only"}`);
+      const result = await convertKeystore(stores[store], {
+        storePassword: STORE_PASSWORD,
+        outDir,
+        ...(alias === undefined ? {} : { alias }),
+        ...(keyPassword === undefined ? {} : { keyPassword }),
+      });
+      const key = createPrivateKey(readFileSync(result.keyFile!));
+      const certificates = readFileSync(result.certFile!, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
+      expect(certificates).toHaveLength(chain);
+      expect(new X509Certificate(certificates[0]).checkPrivateKey(key)).toBe(true);
+      expect(statSync(result.keyFile!).mode & 0o777).toBe(0o600);
+      const pkey = await runCommand(peers.bin.openssl!, ["pkey", "-in", result.keyFile!, "-noout"]);
+      expect(pkey.code).toBe(0);
+      if (chain === 2) {
+        const verify = await runCommand(peers.bin.openssl!, ["verify", "-CAfile", pki.caCert, "-untrusted", result.certFile!, result.certFile!]);
+        expect(verify.stdout.toString()).toContain(": OK");
+      }
+    });
+
+    it("writes the trusted entries of a keystore to ca.crt", async () => {
+      const result = await convertKeystore(stores.jks, {
+        storePassword: STORE_PASSWORD,
+        alias: "ec",
+        outDir: join(dir.path, "with-ca"),
+      });
+      expect(new X509Certificate(readFileSync(result.caFile!)).subject).toBe("CN=node-mirth Test Root CA");
+    });
+
+    it("fails cleanly on a wrong store or key password", async () => {
+      const outDir = join(dir.path, "never");
+      for (const store of [stores.jks, stores.jceks, stores.pkcs12, stores.legacyPkcs12]) {
+        await expect(convertKeystore(store, { storePassword: "wrong", alias: "server", outDir })).rejects.toMatchObject({
+          code: "ERR_CERTS_BAD_PASSWORD",
+          message: expect.stringContaining(store),
+        });
+      }
+      await expect(convertKeystore(stores.jceks, { storePassword: STORE_PASSWORD, alias: "server", outDir })).rejects.toMatchObject({
+        code: "ERR_CERTS_BAD_PASSWORD",
+        message: expect.stringContaining("keyPassword"),
+      });
+      expect(() => statSync(outDir)).toThrow();
+    });
   });
 });
