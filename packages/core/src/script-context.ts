@@ -195,6 +195,10 @@ export class ScriptContext {
         },
       );
     }
+    if (this.#run !== undefined) {
+      // The host functions serve one run at a time (a logger must not run scripts).
+      throw new Error("A script sandbox cannot start a run while another one is in progress");
+    }
     const vm = this.#vm;
     const state = new RunState(bindings);
     const owned: QuickJSHandle[] = [];

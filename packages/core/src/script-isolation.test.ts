@@ -131,6 +131,12 @@ describe("no way out to the host", () => {
     expect(b.channelMap.get("a")).toBe(1);
   });
 
+  it("does not see the wrapper's helpers", async () => {
+    const s = await sandbox();
+    s.compile({ id: "x", kind: "filter", code: "return typeof __nm;" });
+    expect(value(s.run("x", bindings()))).toBe("undefined");
+  });
+
   it("runs promise jobs before the run ends, never later", async () => {
     const s = await sandbox();
     s.compile({

@@ -199,7 +199,7 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
 const WRAPPER_HEAD =
   "(function (__nm) { return function (__nm_mt, __nm_m, __nm_tt, __nm_t, __nm_rs, __nm_rc) { " +
   "var msg = __nm.input(0, __nm_mt, __nm_m), tmp = __nm.input(1, __nm_tt, __nm_t), " +
-  "response = __nm.response(__nm_rs, __nm_rc); try { __nm.done((function () {";
+  "response = __nm.response(__nm_rs, __nm_rc); try { __nm.done((function (__nm) {";
 const WRAPPER_TAIL = "\n}).call(this), msg, tmp); } finally { __nm.clean(); } }; })";
 
 /** Line of the wrapper file on which the user's body starts. */

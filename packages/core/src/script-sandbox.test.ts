@@ -355,6 +355,21 @@ describe("state between messages", () => {
     expect(failed(s.run("t", bindings(HL7))).message).toBe("first");
   });
 
+  it("refuses a run started from inside another run", async () => {
+    const s = await sandbox();
+    s.compile({ id: "inner", kind: "filter", code: "return 1;" });
+    s.compile({ id: "outer", kind: "transformer", code: "logger.info('x');\nreturn 2;" });
+    const b = bindings(HL7);
+    b.logger = () => {
+      s.run("inner", bindings(HL7));
+    };
+    expect(failed(s.run("outer", b))).toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/another one is in progress/),
+    });
+    expect(ok(s.run("inner", bindings(HL7))).returnValue).toBe(1);
+  });
+
   it("rejects an unknown data type as a caller error", async () => {
     const s = await sandbox();
     s.compile({ id: "t", kind: "filter", code: "return 1;" });

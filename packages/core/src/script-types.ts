@@ -1,4 +1,48 @@
-/** The public types of the script sandbox; the behaviour is in `script-sandbox.ts`. */
+/**
+ * The public types of the script sandbox; the behaviour is in `script-sandbox.ts`.
+ *
+ * ## What a script sees (the guest API)
+ *
+ * Scripts are plain JavaScript function bodies, as in Mirth: a filter ends with
+ * `return <boolean>`, a transformer changes `msg` (or `tmp`), an expression is one
+ * JavaScript expression whose value is returned. They run in QuickJS (ES2023), not in
+ * Node: there is no `require`, `import`, `process`, `fetch`, `Buffer`, timers, file system
+ * or network, and nothing reaches the host except the API below.
+ *
+ * - `msg` — the message being processed:
+ *   - HL7V2: an accessor backed by `@node-mirth/hl7` on the host, parsed on first use and
+ *     re-serialized only when changed. Paths are `SEG[occurrence].field[repetition].component.subcomponent`
+ *     (`PID.5.1`, `OBX[2].5`, `PID.3[2].1`, `PID-5.1`).
+ *     `msg.get(path)` decoded text, "" when absent · `msg.set(path, value)` escapes and stores,
+ *     creating what is missing · `msg.getRaw(path)` / `msg.setRaw(path, er7)` without
+ *     escaping · `msg.has(path)` · `msg.repetitions('PID.3')` · `msg.segments(name?)` →
+ *     `[{ name, occurrence }]` · `msg.addSegment('ZPI|1|A', index?)` ·
+ *     `msg.removeSegment(name, occurrence?)` · `msg.toString()` (ER7) · `msg.toXml()`
+ *     (Mirth's HL7 XML). E4X (`msg['PID']['PID.5']['PID.5.1'].toString()`) is NOT supported:
+ *     write `msg.get('PID.5.1')`. A script may assign new ER7 text to `msg`.
+ *   - JSON: the parsed value; serialized back after the run (the original text is kept
+ *     when nothing changed).
+ *   - XML and RAW: the text as a string; assign a new string to change it.
+ * - `tmp` — the outbound template in destination transformers, same rules; otherwise undefined.
+ * - `response` — in response transformers: `{ status, content, getStatus(), getMessage() }`.
+ * - Maps with Mirth's Java-style API: `channelMap`, `sourceMap` (read-only), `connectorMap`,
+ *   `responseMap`, `globalMap`, `globalChannelMap`, `configurationMap`, each with
+ *   `get(k)` (null when absent), `put(k, v)` (returns the previous value), `containsKey`,
+ *   `remove`, `keySet()` (an array), `size()`, `isEmpty()`, `clear()`. Values are copied
+ *   across as JSON-safe data (strings, numbers, booleans, null, plain objects and arrays);
+ *   a function is refused. Shortcuts `$c`, `$s`, `$co`, `$r`, `$g`, `$gc`, `$cfg`
+ *   (`$c(k)` gets, `$c(k, v)` puts).
+ * - `$(key)` — the first map holding `key`, in Mirth's order: responseMap, connectorMap,
+ *   channelMap, sourceMap, globalChannelMap, globalMap, configurationMap; "" when none.
+ * - `logger.debug|info|warn|error(text)`.
+ * - `router.routeMessage(channelNameOrId, content)` — recorded in the result's `routed`;
+ *   the engine sends it after the script.
+ * - Code templates: global code loaded once per context; their functions (and top-level
+ *   state) are shared by all of the channel's scripts.
+ *
+ * Globals a script creates are deleted after every run, so nothing of one message is left
+ * for the next one; use the maps to keep state. Promise jobs run before the run ends.
+ */
 
 export interface ScriptSandboxOptions {
   /** Per run (and per compile/template load); default 2000. */
