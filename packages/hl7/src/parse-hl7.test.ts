@@ -77,6 +77,24 @@ describe("parseHl7", () => {
     expect(message.toString()).toBe(text);
   });
 
+  it("accepts a leading UTF-8 byte-order mark, decodes as UTF-8 unless MSH-18 says otherwise, and keeps it", () => {
+    const body = "MSH|^~\\&|A\rPID|1||Zoë\r";
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body, "utf8")]);
+    const message = parseHl7(withBom);
+    expect(message.charset).toBe("utf-8");
+    expect(message.get("PID.3")).toBe("Zoë");
+    expect(message.toBuffer().equals(withBom)).toBe(true);
+    message.set("PID.4", "x");
+    expect(message.toBuffer().subarray(0, 6).equals(Buffer.from([0xef, 0xbb, 0xbf, 0x4d, 0x53, 0x48]))).toBe(true);
+
+    const latin1 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("MSH|^~\\&|||||||ADT^A01|1|P|2.5||||||8859/1\rPID|1", "latin1")]);
+    expect(parseHl7(latin1).toBuffer().equals(latin1)).toBe(true);
+    expect(parseHl7(latin1).get("PID.1")).toBe("1");
+
+    const text = "\uFEFF" + body;
+    expect(parseHl7(text).toString()).toBe(text);
+  });
+
   it("rejects empty input and input that does not start with MSH", () => {
     expect(parseError("").code).toBe("ERR_HL7_EMPTY_INPUT");
     expect(parseError(Buffer.from("\r\n \r")).code).toBe("ERR_HL7_EMPTY_INPUT");

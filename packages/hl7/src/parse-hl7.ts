@@ -14,6 +14,9 @@ export interface ParseHl7Options {
 
 const CR = 13;
 const LF = 10;
+const BOM = "\uFEFF";
+/** The UTF-8 byte-order mark EF BB BF as the header line, read as Latin-1, shows it. */
+const UTF8_BOM_AS_LATIN1 = "\u00EF\u00BB\u00BF";
 
 /**
  * Parses one ER7 message. Delimiters come from its MSH-1/MSH-2; segments end with CR,
@@ -23,7 +26,8 @@ const LF = 10;
 export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}): Hl7Message {
   const bytes = typeof input === "string" ? undefined : input;
   const head = bytes === undefined ? (input as string) : headerLine(bytes);
-  const prefixLength = lineBreaksAt(head, 0);
+  const bom = head.startsWith(BOM) ? BOM : head.startsWith(UTF8_BOM_AS_LATIN1) ? UTF8_BOM_AS_LATIN1 : "";
+  const prefixLength = lineBreaksAt(head, bom.length);
   const startsWithMsh = head.startsWith("MSH", prefixLength);
   if (!startsWithMsh && head.trim() === "" && (bytes === undefined || bytes.toString("latin1").trim() === "")) {
     throw new Hl7ParseError("ERR_HL7_EMPTY_INPUT", "The input holds no HL7 message");
@@ -34,13 +38,17 @@ export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}):
     });
   }
   const delimiters = readDelimiters(head, prefixLength);
-  const charset = resolveCharset(msh18(head, prefixLength, delimiters), options.defaultCharset);
+  // A UTF-8 byte-order mark is as good a declaration as an empty MSH-18 gets.
+  const fallback = bom === UTF8_BOM_AS_LATIN1 ? "utf-8" : options.defaultCharset;
+  const charset = resolveCharset(msh18(head, prefixLength, delimiters), fallback);
   const text = bytes === undefined ? head : charset.decode(bytes);
+  // Line breaks are one byte in every supported charset; only UTF-8 shrinks the mark.
+  const textPrefix = bom === UTF8_BOM_AS_LATIN1 && charset.name === "utf-8" ? prefixLength - 2 : prefixLength;
   const codec: Hl7Codec = { delimiters, charset };
   const segments: Hl7Segment[] = [];
   const separators: string[] = [];
   const length = text.length;
-  let position = prefixLength;
+  let position = textPrefix;
   let nextCr = text.indexOf("\r", position);
   let nextLf = text.indexOf("\n", position);
   while (position < length) {
@@ -69,7 +77,7 @@ export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}):
     codec,
     segments,
     separators,
-    prefix: text.slice(0, prefixLength),
+    prefix: text.slice(0, textPrefix),
     text,
     ...(bytes === undefined ? {} : { bytes }),
   });
