@@ -102,6 +102,16 @@ export class MllpSender {
     this.#tlsEnabled = options.tls === undefined ? false : parseTlsProperties(options.tls).enabled;
     this.transport = transportName(this.framing.mode, this.#tlsEnabled);
     this.#log = options.log ?? silentLog;
+    // Read key material now, so a bad trust store or client key fails here, not at the first send.
+    if (this.#tlsEnabled) this.#tlsOptions = createClientTlsOptions(options.tls ?? {}, options.certs);
+  }
+
+  /**
+   * Re-reads the trust store and client certificate from disk for the next connection (the
+   * open one keeps its session). A bad new file throws and leaves the old material in use.
+   */
+  reloadTls(): void {
+    if (this.#tlsEnabled) this.#tlsOptions = createClientTlsOptions(this.#options.tls ?? {}, this.#options.certs);
   }
 
   /** True while a connection is open. */
@@ -252,16 +262,16 @@ export class MllpSender {
   }
 
   #clientTlsOptions(address: string): ConnectionOptions {
-    this.#tlsOptions ??= createClientTlsOptions(this.#options.tls ?? {}, this.#options.certs);
+    const tlsOptions = this.#tlsOptions!;
     const host = this.#options.host;
     // Connect to the vetted address; SNI and the certificate check use the configured name.
-    const servername = this.#tlsOptions.servername ?? (isIP(host) === 0 ? host : undefined);
+    const servername = tlsOptions.servername ?? (isIP(host) === 0 ? host : undefined);
     return {
-      ...this.#tlsOptions,
+      ...tlsOptions,
       host: address,
       port: this.#options.port,
       ...(servername === undefined ? {} : { servername }),
-      checkServerIdentity: (_hostname, cert) => this.#tlsOptions!.checkServerIdentity!(servername ?? host, cert),
+      checkServerIdentity: (_hostname, cert) => tlsOptions.checkServerIdentity!(servername ?? host, cert),
     };
   }
 

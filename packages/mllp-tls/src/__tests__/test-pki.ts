@@ -14,7 +14,8 @@ export interface TestPki {
   rotatedCert: string;
   clientKey: string;
   clientCert: string;
-  /** A client certificate from a CA nobody trusts. */
+  /** A client certificate from a CA nobody trusts, and that CA. */
+  strangerCaCert: string;
   strangerKey: string;
   strangerCert: string;
 }
@@ -34,11 +35,11 @@ export async function makeTestPki(dir: string, openssl = "openssl"): Promise<Tes
   await writeFile(join(dir, "leaf.ext"), LEAF_EXTENSIONS);
   const ca = (name: string, cn: string) =>
     run(openssl, ["req", "-x509", "-newkey", ...EC, "-nodes", "-keyout", `${name}.key`, "-out", `${name}.crt`, "-subj", `/CN=${cn}`,
-      "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
+      "-days", "365", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
   const leaf = async (name: string, cn: string, issuer: string) => {
     await run(openssl, ["req", "-new", "-newkey", ...EC, "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`], dir);
     await run(openssl, ["x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.crt`, "-CAkey", `${issuer}.key`, "-set_serial",
-      String(Math.floor(Math.random() * 1e9)), "-days", "30", "-extfile", "leaf.ext", "-out", `${name}.crt`], dir);
+      String(Math.floor(Math.random() * 1e9)), "-days", "365", "-extfile", "leaf.ext", "-out", `${name}.crt`], dir);
   };
   await Promise.all([ca("ca", "mllp-tls Test CA"), ca("stranger-ca", "Stranger CA")]);
   await Promise.all([
@@ -57,6 +58,7 @@ export async function makeTestPki(dir: string, openssl = "openssl"): Promise<Tes
     rotatedCert: at("rotated.crt"),
     clientKey: at("client.key"),
     clientCert: at("client.crt"),
+    strangerCaCert: at("stranger-ca.crt"),
     strangerKey: at("stranger.key"),
     strangerCert: at("stranger.crt"),
   };
