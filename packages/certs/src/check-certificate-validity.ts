@@ -1,6 +1,9 @@
 import { CertsError } from "./certs-error.js";
 import type { CertificateFacts } from "./certificate-facts.js";
-import type { ResolvedCertsOptions } from "./certs-options.js";
+import type { CertsWarning, ResolvedCertsOptions } from "./certs-options.js";
+
+/** Certificates expiring within this many days are worth a warning at every start. */
+export const EXPIRY_WARNING_DAYS = 30;
 
 /**
  * Fails (or, with `validity: "warn"`, warns) when a certificate is outside its validity
@@ -13,7 +16,10 @@ export function checkCertificateValidity(
   options: ResolvedCertsOptions,
 ): void {
   const problem = validityProblem(facts, file, options.now);
-  if (problem === undefined) return;
+  if (problem === undefined) {
+    if (facts.daysUntilExpiry < EXPIRY_WARNING_DAYS) options.onWarning(expiresSoon(facts, file));
+    return;
+  }
   if (options.validity === "warn") {
     options.onWarning({ code: problem.code, message: problem.message, details: problem.details });
     return;
@@ -39,4 +45,13 @@ export function validityProblem(facts: CertificateFacts, file: string, now: Date
     );
   }
   return undefined;
+}
+
+/** The warning for a certificate that is valid but expires within EXPIRY_WARNING_DAYS. */
+export function expiresSoon(facts: CertificateFacts, file: string): CertsWarning {
+  return {
+    code: "ERR_CERTS_EXPIRED",
+    message: `certificate "${facts.subject}" in ${file} expires in ${facts.daysUntilExpiry} days (${facts.notAfter.toISOString()}); renew it.`,
+    details: { file, subject: facts.subject, notAfter: facts.notAfter.toISOString() },
+  };
 }

@@ -22,8 +22,8 @@ export type {
   ReadKeystoreOptions,
 } from "./keystore-contents.js";
 export { convertKeystore, type ConvertKeystoreOptions, type ConvertKeystoreResult } from "./convert-keystore.js";
+export { EXPIRY_WARNING_DAYS } from "./check-certificate-validity.js";
 export {
-  EXPIRY_WARNING_DAYS,
   inspect,
   type InspectEntry,
   type InspectOptions,

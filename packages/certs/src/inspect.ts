@@ -1,16 +1,13 @@
 import type { KeyObject, X509Certificate } from "node:crypto";
 import { isCertsError, CertsError, type CertsErrorCode } from "./certs-error.js";
 import { describeCertificate, type CertificateFacts } from "./certificate-facts.js";
-import { validityProblem } from "./check-certificate-validity.js";
+import { EXPIRY_WARNING_DAYS, expiresSoon, validityProblem } from "./check-certificate-validity.js";
 import type { KeystoreType } from "./keystore-contents.js";
 import { loadPemCertificates } from "./load-pem-certificates.js";
 import { loadPemPrivateKey } from "./load-pem-private-key.js";
 import { looksLikePem, parsePem } from "./parse-pem.js";
 import { readKeystore } from "./read-keystore.js";
 import { readOperatorFile } from "./read-operator-file.js";
-
-/** Certificates expiring within this many days are reported as a warning. */
-export const EXPIRY_WARNING_DAYS = 30;
 
 export interface InspectOptions {
   /** Keystore password; without it a JKS/JCEKS is listed unverified and keys stay encrypted. */
@@ -159,13 +156,8 @@ function certificateProblems(facts: CertificateFacts, file: string, now: Date): 
   const invalid = validityProblem(facts, file, now);
   if (invalid !== undefined) return [{ severity: "error", code: invalid.code, message: invalid.message }];
   if (facts.daysUntilExpiry < EXPIRY_WARNING_DAYS) {
-    return [
-      {
-        severity: "warning",
-        code: "ERR_CERTS_EXPIRED",
-        message: `certificate "${facts.subject}" in ${file} expires in ${facts.daysUntilExpiry} days (${facts.notAfter.toISOString()}); renew it.`,
-      },
-    ];
+    const warning = expiresSoon(facts, file);
+    return [{ severity: "warning", code: warning.code, message: warning.message }];
   }
   return [];
 }

@@ -69,6 +69,26 @@ describe("loadKeyMaterial from PEM", () => {
     expect(material.keyMatchesLeaf).toBe(true);
   });
 
+  it("loads PEM files with CRLF line endings", async () => {
+    const crlf = (text: string) => text.replaceAll("\r\n", "\n").replaceAll("\n", "\r\n");
+    const material = loadKeyMaterial({
+      keyStorePath: await file("crlf.key", crlf(pki.server.keyPem)),
+      certStorePath: await file("crlf.crt", crlf(pki.server.certPem + pki.intermediate.certPem)),
+    });
+    expect(material.chain).toHaveLength(2);
+    expect(material.keyMatchesLeaf).toBe(true);
+  });
+
+  it("warns at every load about a certificate that expires within 30 days", async () => {
+    const soon = issueCertificate({ commonName: "soon", notAfter: new Date(Date.now() + 5 * DAY_MS) });
+    const warnings: CertsWarning[] = [];
+    loadKeyMaterial(
+      { keyStorePath: await file("soon.key", soon.keyPem), certStorePath: await file("soon.crt", soon.certPem) },
+      { onWarning: (warning) => warnings.push(warning) },
+    );
+    expect(warnings).toEqual([expect.objectContaining({ code: "ERR_CERTS_EXPIRED", message: expect.stringMatching(/expires in [45] days/) })]);
+  });
+
   it("loads a SEC1 EC key", async () => {
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const keyStorePath = await file("ec.key", privateKey.export({ type: "sec1", format: "pem" }).toString());

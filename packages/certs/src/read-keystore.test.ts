@@ -54,6 +54,10 @@ describe("readKeystore", () => {
     expect(() => readKeystore(Buffer.from("-----BEGIN CERTIFICATE-----\n"), { file: FILE })).toThrow(
       expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining("PEM") }),
     );
+    const derCertificate = new X509Certificate(makeForgePki().root.certPem).raw;
+    expect(() => readKeystore(derCertificate, { file: FILE })).toThrow(
+      expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining("openssl x509 -inform der") }),
+    );
     expect(() => readKeystore(Buffer.from([0, 0, 0, 2, 1, 2, 3]), { file: FILE })).toThrow(
       expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining(FILE) }),
     );

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { CertsError } from "./certs-error.js";
 import type { KeystoreContents, KeystoreType, ReadKeystoreOptions } from "./keystore-contents.js";
 import { looksLikePem } from "./parse-pem.js";
@@ -23,6 +24,13 @@ export function detectKeystoreType(bytes: Buffer): KeystoreType | undefined {
 /** Reads a JKS, JCEKS or PKCS12 keystore; throws only CertsError. */
 export function readKeystore(bytes: Buffer, options: ReadKeystoreOptions): KeystoreContents {
   const type = detectKeystoreType(bytes);
+  if (type === "pkcs12" && isDerCertificate(bytes)) {
+    throw new CertsError(
+      "ERR_CERTS_UNSUPPORTED_KEYSTORE",
+      `${options.file} is a single DER certificate, not a keystore; convert it to PEM with openssl x509 -inform der -in ${options.file} -out cert.pem.`,
+      { details: { file: options.file } },
+    );
+  }
   if (type === "pkcs12") return readPkcs12(bytes, options);
   if (type !== undefined) return readJavaKeystore(bytes, options);
   const hint = looksLikePem(bytes)
@@ -31,4 +39,14 @@ export function readKeystore(bytes: Buffer, options: ReadKeystoreOptions): Keyst
   throw new CertsError("ERR_CERTS_UNSUPPORTED_KEYSTORE", `${options.file} is not a keystore this package reads; ${hint}.`, {
     details: { file: options.file },
   });
+}
+
+/** .cer/.der files are DER SEQUENCEs too; told apart here so the hint fits. */
+function isDerCertificate(bytes: Buffer): boolean {
+  try {
+    new X509Certificate(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
