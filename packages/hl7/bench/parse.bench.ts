@@ -9,7 +9,8 @@ registerHooks({
     try {
       return nextResolve(specifier, context);
     } catch (error) {
-      if (!specifier.endsWith(".js") || context.parentURL?.includes("/tooling/") !== true) throw error;
+      if (!specifier.endsWith(".js") || context.parentURL?.includes("/tooling/") !== true)
+        throw error;
       return nextResolve(specifier.slice(0, -3) + ".ts", context);
     }
   },
@@ -29,14 +30,18 @@ const candidates: { name: string; read: () => string[] }[] = [
     name: "@node-mirth/hl7",
     read: () => {
       const message = parseHl7(adt);
-      return ["MSH.10", "PID.3.1", "PID.5.1", "PID.5.2", "PV1.3.1"].map((path) => message.get(path) ?? "");
+      return ["MSH.10", "PID.3.1", "PID.5.1", "PID.5.2", "PV1.3.1"].map(
+        (path) => message.get(path) ?? "",
+      );
     },
   },
   {
     name: "node-hl7-client",
     read: () => {
       const message = new Message({ text: adt });
-      return ["MSH.10", "PID.3.1", "PID.5.1", "PID.5.2", "PV1.3.1"].map((path) => message.get(path).toString());
+      return ["MSH.10", "PID.3.1", "PID.5.1", "PID.5.2", "PV1.3.1"].map((path) =>
+        message.get(path).toString(),
+      );
     },
   },
   {
@@ -59,7 +64,9 @@ const expected = ["MSG00001", "PATID1234", "JONES", "WILLIAM", "2000"];
 for (const candidate of candidates) {
   const values = candidate.read();
   if (JSON.stringify(values) !== JSON.stringify(expected)) {
-    throw new Error(`${candidate.name} read ${JSON.stringify(values)}, expected ${JSON.stringify(expected)}`);
+    throw new Error(
+      `${candidate.name} read ${JSON.stringify(values)}, expected ${JSON.stringify(expected)}`,
+    );
   }
 }
 
@@ -76,10 +83,13 @@ for (let round = 0; round < ROUNDS; round++) {
       durationMs: 1000,
     });
     const previous = best.get(candidate.name);
-    if (previous === undefined || result.opsPerSecond > previous.opsPerSecond) best.set(candidate.name, result);
+    if (previous === undefined || result.opsPerSecond > previous.opsPerSecond)
+      best.set(candidate.name, result);
   }
 }
-const results = candidates.map((candidate) => best.get(candidate.name)).filter((result) => result !== undefined);
+const results = candidates
+  .map((candidate) => best.get(candidate.name))
+  .filter((result) => result !== undefined);
 const [ours, hl7Client, medplum] = results.map((result) => result.opsPerSecond);
 const fastestOther = Math.max(hl7Client ?? 0, medplum ?? 0);
 const ratio = Math.round(((ours ?? 0) / fastestOther) * 100) / 100;
@@ -97,5 +107,8 @@ writeBenchReport(packageDir, {
     ratioVsFastestOther: { target: 2, actual: ratio, met: ratio >= 2 },
   },
 });
-for (const result of results) console.log(`${result.name.padEnd(18)} ${result.opsPerSecond.toLocaleString("en")} msgs/s per core`);
+for (const result of results)
+  console.log(
+    `${result.name.padEnd(18)} ${result.opsPerSecond.toLocaleString("en")} msgs/s per core`,
+  );
 console.log(`ratio vs the faster of node-hl7-client and @medplum/core: ${ratio}x`);

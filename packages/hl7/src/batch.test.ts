@@ -16,14 +16,21 @@ describe("splitBatch", () => {
     expect(batch.batches[0]?.trailer).toBe("BTS|2");
     expect(batch.batches[0]?.declaredMessageCount).toBe(2);
     expect(batch.batches[1]?.messages).toHaveLength(1);
-    expect(batch.messages.map((message) => parseHl7(message).controlId)).toEqual(["B1M1", "B1M2", "B2M1"]);
+    expect(batch.messages.map((message) => parseHl7(message).controlId)).toEqual([
+      "B1M1",
+      "B1M2",
+      "B2M1",
+    ]);
     expect(batch.messages[0]).toBe(
       "MSH|^~\\&|LAB|CITYHOSP|EHR|CITYHOSP|20240601000001||ORU^R01|B1M1|P|2.5\rPID|1||A1\rOBX|1|NM|X||1\r",
     );
   });
 
   it("returns byte slices for bytes, so each message keeps its own encoding", () => {
-    const utf8 = Buffer.from("MSH|^~\\&|||||||ADT^A01|U1|P|2.5||||||UNICODE UTF-8\rPID|1||Zoë\r", "utf8");
+    const utf8 = Buffer.from(
+      "MSH|^~\\&|||||||ADT^A01|U1|P|2.5||||||UNICODE UTF-8\rPID|1||Zoë\r",
+      "utf8",
+    );
     const input = Buffer.concat([Buffer.from("BHS|^~\\&\r"), utf8, Buffer.from("BTS|1\r")]);
     const batch = splitBatch(input);
     expect(batch.messages[0]?.equals(utf8)).toBe(true);
@@ -48,7 +55,10 @@ describe("splitBatch", () => {
     expect(codes("FHS|^~\\&\rMSH|^~\\&|A\r")).toEqual(["The file header (FHS) has no FTS trailer"]);
     expect(codes("BHS|^~\\&\rMSH|^~\\&|A\r")).toEqual(["The last batch (BHS) has no BTS trailer"]);
     expect(codes("PID|1\rMSH|^~\\&|A\r")).toEqual(["A segment is outside any message"]);
-    expect(codes("MSH|^~\\&|A\rBTS|x\r")).toEqual(["BTS without a matching BHS", "BTS-1 is not a number"]);
+    expect(codes("MSH|^~\\&|A\rBTS|x\r")).toEqual([
+      "BTS without a matching BHS",
+      "BTS-1 is not a number",
+    ]);
   });
 
   it("treats messages without batch headers as one implicit batch", () => {

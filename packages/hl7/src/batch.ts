@@ -44,7 +44,10 @@ interface Line {
  * bytes, it returns byte slices, so each message keeps its own MSH-18 encoding; segment
  * texts are returned without their line break.
  */
-export function splitBatch<T extends string | Buffer>(input: T, options: SplitBatchOptions = {}): Hl7Batch<T> {
+export function splitBatch<T extends string | Buffer>(
+  input: T,
+  options: SplitBatchOptions = {},
+): Hl7Batch<T> {
   const text = typeof input === "string" ? input : input.toString("latin1");
   // Latin-1 maps each byte to one character, so text offsets are byte offsets.
   const slice = (start: number, end: number): T =>
@@ -70,7 +73,8 @@ export function splitBatch<T extends string | Buffer>(input: T, options: SplitBa
     const position = { segment: segmentNumber, offset: line.start };
     switch (line.name) {
       case "FHS":
-        if (segmentNumber !== 1) issue("ERR_HL7_BATCH_STRUCTURE", "FHS must be the first segment", position);
+        if (segmentNumber !== 1)
+          issue("ERR_HL7_BATCH_STRUCTURE", "FHS must be the first segment", position);
         batch.fileHeader = slice(line.start, line.end);
         break;
       case "BHS":
@@ -85,7 +89,8 @@ export function splitBatch<T extends string | Buffer>(input: T, options: SplitBa
       case "MSH":
         closeMessage(line.start);
         if (group === undefined || group.trailer !== undefined) {
-          if (sawBatchHeader) issue("ERR_HL7_BATCH_STRUCTURE", "A message is outside any batch (BHS)", position);
+          if (sawBatchHeader)
+            issue("ERR_HL7_BATCH_STRUCTURE", "A message is outside any batch (BHS)", position);
           group = { messages: [] };
           batch.batches.push(group);
         }
@@ -136,10 +141,14 @@ export function splitBatch<T extends string | Buffer>(input: T, options: SplitBa
   }
   closeMessage(text.length);
   if (batch.fileHeader !== undefined && batch.fileTrailer === undefined) {
-    issue("ERR_HL7_BATCH_STRUCTURE", "The file header (FHS) has no FTS trailer", { segment: segmentNumber });
+    issue("ERR_HL7_BATCH_STRUCTURE", "The file header (FHS) has no FTS trailer", {
+      segment: segmentNumber,
+    });
   }
   if (group?.header !== undefined && group.trailer === undefined) {
-    issue("ERR_HL7_BATCH_STRUCTURE", "The last batch (BHS) has no BTS trailer", { segment: segmentNumber });
+    issue("ERR_HL7_BATCH_STRUCTURE", "The last batch (BHS) has no BTS trailer", {
+      segment: segmentNumber,
+    });
   }
   return batch;
 }
@@ -151,8 +160,10 @@ function* lines(text: string): Generator<Line> {
     let end = start;
     while (end < text.length && text.charCodeAt(end) !== 13 && text.charCodeAt(end) !== 10) end++;
     let next = end;
-    while (next < text.length && (text.charCodeAt(next) === 13 || text.charCodeAt(next) === 10)) next++;
-    if (text.slice(start, end).trim() !== "") yield { start, end, name: text.slice(start, start + 3) };
+    while (next < text.length && (text.charCodeAt(next) === 13 || text.charCodeAt(next) === 10))
+      next++;
+    if (text.slice(start, end).trim() !== "")
+      yield { start, end, name: text.slice(start, start + 3) };
     start = next;
   }
 }

@@ -21,7 +21,12 @@ describe("buildAck", () => {
   });
 
   it("adds ERR-3 (table 0357) and ERR-4 for AE/AR from v2.5 on", () => {
-    const ack = buildAck(original(), { outcome: "error", text: "Bad | value", errorCode: "101", severity: "W" });
+    const ack = buildAck(original(), {
+      outcome: "error",
+      text: "Bad | value",
+      errorCode: "101",
+      severity: "W",
+    });
     expect(ack?.get("MSA.1")).toBe("AE");
     expect(ack?.get("MSA.3")).toBe("Bad | value");
     expect(ack?.getRaw("ERR.3")).toBe("101^Required field missing^HL70357");
@@ -64,11 +69,16 @@ describe("buildAck", () => {
   it("answers the application ACK in enhanced mode by MSH-16", () => {
     const message = original("AL", "ER");
     expect(buildAck(message, { outcome: "accept", ackType: "application" })).toBeUndefined();
-    expect(buildAck(message, { outcome: "error", ackType: "application" })?.get("MSA.1")).toBe("AE");
+    expect(buildAck(message, { outcome: "error", ackType: "application" })?.get("MSA.1")).toBe(
+      "AE",
+    );
   });
 
   it("echoes the original delimiters, including a truncation character", () => {
-    const ack = buildAck(parseHl7(fixture("v27-truncation.hl7")), { outcome: "error", text: "a#b" });
+    const ack = buildAck(parseHl7(fixture("v27-truncation.hl7")), {
+      outcome: "error",
+      text: "a#b",
+    });
     expect(ack?.toString().startsWith("MSH|^~\\&#|RECV|FAC|SENDER|FAC|")).toBe(true);
     expect(ack?.getRaw("MSA.3")).toBe("a\\P\\b");
     expect(ack?.get("MSH.9")).toBe("ACK^A08^ACK");
@@ -82,11 +92,14 @@ describe("buildAck", () => {
 
 describe("buildAckForUnparseable", () => {
   it("echoes what it can read of a broken message's MSH", () => {
-    const ack = buildAckForUnparseable("MSH|^~\\&|SAPP|SFAC|RAPP|RFAC|x||ADT^A01|C9|P|2.4\rpid|broken", {
-      text: "Unparseable",
-      timestamp: at,
-      controlId: "R1",
-    });
+    const ack = buildAckForUnparseable(
+      "MSH|^~\\&|SAPP|SFAC|RAPP|RFAC|x||ADT^A01|C9|P|2.4\rpid|broken",
+      {
+        text: "Unparseable",
+        timestamp: at,
+        controlId: "R1",
+      },
+    );
     expect(ack.toString()).toBe(
       "MSH|^~\\&|RAPP|RFAC|SAPP|SFAC|20240102030405.006+0000||ACK^A01^ACK|R1|P|2.4\rMSA|AR|C9|Unparseable\rERR|^^^207&Application internal error&HL70357\r",
     );

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { DEFAULT_DELIMITERS, encodingCharacters, readDelimiters, type Hl7Delimiters } from "./delimiters.js";
+import {
+  DEFAULT_DELIMITERS,
+  encodingCharacters,
+  readDelimiters,
+  type Hl7Delimiters,
+} from "./delimiters.js";
 import { escapeHl7 } from "./escape.js";
 import type { Hl7Message } from "./hl7-message.js";
 import { parseHl7 } from "./parse-hl7.js";
@@ -176,9 +181,14 @@ function createAck(request: AckRequest): Hl7Message {
   const segments = [trimEmpty(msh).join(d.field)];
   const text = options.text === undefined ? "" : escapeHl7(options.text, d);
   // MSA-2 is required even when the original's MSH-10 could not be read.
-  segments.push(["MSA", code, header.originalControlId ?? "", ...(text === "" ? [] : [text])].join(d.field));
+  segments.push(
+    ["MSA", code, header.originalControlId ?? "", ...(text === "" ? [] : [text])].join(d.field),
+  );
   if (options.outcome !== "accept") segments.push(errSegment(d, options, header.version ?? ""));
-  return parseHl7(segments.join("\r") + "\r", request.defaultCharset === undefined ? {} : { defaultCharset: request.defaultCharset });
+  return parseHl7(
+    segments.join("\r") + "\r",
+    request.defaultCharset === undefined ? {} : { defaultCharset: request.defaultCharset },
+  );
 }
 
 /** ERR-3 (CWE from table 0357) and ERR-4 severity from v2.5 on; ERR-1 (ELD) before it. */
@@ -186,7 +196,13 @@ function errSegment(d: Hl7Delimiters, options: BuildAckOptions, version: string)
   const code = escapeHl7(options.errorCode ?? "207", d);
   const description = escapeHl7(ERROR_TEXTS[options.errorCode ?? "207"] ?? "", d);
   if (versionAtLeast(version.split(d.component)[0] ?? "", 2, 5)) {
-    return ["ERR", "", "", [code, description, "HL70357"].join(d.component), options.severity ?? "E"].join(d.field);
+    return [
+      "ERR",
+      "",
+      "",
+      [code, description, "HL70357"].join(d.component),
+      options.severity ?? "E",
+    ].join(d.field);
   }
   const codedError = [code, description, "HL70357"].join(d.subcomponent);
   return ["ERR", ["", "", "", codedError].join(d.component)].join(d.field);

@@ -7,7 +7,11 @@ import { parseHl7 } from "./parse-hl7.js";
 const header = (msh18: string) => `MSH|^~\\&|||||||ADT^A01|1|P|2.5||||||${msh18}\r`;
 
 function bytes(msh18: string, body: number[]): Buffer {
-  return Buffer.concat([Buffer.from(header(msh18) + "PID|1||", "latin1"), Buffer.from(body), Buffer.from("\r")]);
+  return Buffer.concat([
+    Buffer.from(header(msh18) + "PID|1||", "latin1"),
+    Buffer.from(body),
+    Buffer.from("\r"),
+  ]);
 }
 
 describe("charsets", () => {
@@ -63,11 +67,14 @@ describe("charsets", () => {
     );
   });
 
-  it.each(["KLINGON", "UNICODE UTF-16", "GB 18030-2000", "BIG-5"])("refuses MSH-18 '%s'", (msh18) => {
-    expect(() => parseHl7(bytes(msh18, [0x41]))).toThrow(
-      expect.objectContaining({ code: "ERR_HL7_UNSUPPORTED_CHARSET" }),
-    );
-  });
+  it.each(["KLINGON", "UNICODE UTF-16", "GB 18030-2000", "BIG-5"])(
+    "refuses MSH-18 '%s'",
+    (msh18) => {
+      expect(() => parseHl7(bytes(msh18, [0x41]))).toThrow(
+        expect.objectContaining({ code: "ERR_HL7_UNSUPPORTED_CHARSET" }),
+      );
+    },
+  );
 
   it("takes the first repetition of MSH-18, the message's default character set", () => {
     expect(parseHl7(header("UNICODE UTF-8~8859/1") + "PID|1").charset).toBe("utf-8");
@@ -85,8 +92,12 @@ describe("charsets", () => {
     const message = parseHl7(header("ASCII") + "PID|1");
     message.set("PID.3", "é");
     expect(() => message.toBuffer()).toThrow(Hl7Error);
-    expect(() => message.toBuffer()).toThrow(expect.objectContaining({ code: "ERR_HL7_UNENCODABLE_CHARACTER" }));
+    expect(() => message.toBuffer()).toThrow(
+      expect.objectContaining({ code: "ERR_HL7_UNENCODABLE_CHARACTER" }),
+    );
     expect(() => resolveCharset("UTF-8").encode("\ud800")).toThrow(/offset 0/);
-    expect(() => resolveCharset("WINDOWS-1252").encode("日")).toThrow(/offset 0 cannot be written in windows-1252/);
+    expect(() => resolveCharset("WINDOWS-1252").encode("日")).toThrow(
+      /offset 0 cannot be written in windows-1252/,
+    );
   });
 });

@@ -7,6 +7,7 @@ export const HL7_ERROR_CODES = {
   ERR_HL7_MISSING_MSH: "The message does not start with an MSH segment.",
   ERR_HL7_INVALID_DELIMITERS: "MSH-1/MSH-2 do not define a valid set of delimiters.",
   ERR_HL7_INVALID_SEGMENT_NAME: "A segment does not start with a three-character name.",
+  ERR_HL7_MULTIPLE_MESSAGES: "A second MSH segment: the input holds more than one message.",
   ERR_HL7_UNSUPPORTED_CHARSET: "MSH-18 names a character set this package cannot decode.",
   ERR_HL7_INVALID_BYTES: "The bytes are not valid in the character set MSH-18 declares.",
   ERR_HL7_UNENCODABLE_CHARACTER: "A character cannot be written in the message's character set.",

@@ -37,7 +37,20 @@ describe("unescapeHl7", () => {
   });
 
   it("keeps charset switches, formatting codes and unknown escapes exactly as written", () => {
-    for (const kept of ["\\.br\\", "\\H\\", "\\N\\", "\\.sp2\\", "\\C2842\\", "\\M2442\\", "\\Zfoo\\", "\\Q\\", "\\X0\\", "\\XZZ\\", "\\P\\", "\\\\"]) {
+    for (const kept of [
+      "\\.br\\",
+      "\\H\\",
+      "\\N\\",
+      "\\.sp2\\",
+      "\\C2842\\",
+      "\\M2442\\",
+      "\\Zfoo\\",
+      "\\Q\\",
+      "\\X0\\",
+      "\\XZZ\\",
+      "\\P\\",
+      "\\\\",
+    ]) {
       expect(unescapeHl7(`a${kept}b`, d), kept).toBe(`a${kept}b`);
     }
   });

@@ -15,7 +15,9 @@ const SEEDS = [
   fixture("batch.hl7"),
   fixture("mdm-t02-base64.hl7").subarray(0, 600),
 ];
-const INTERESTING = [..."|^~\\&#\r\n\"MSH"].map((char) => char.charCodeAt(0)).concat([0x00, 0x80, 0xc3, 0xe9, 0xff]);
+const INTERESTING = [...'|^~\\&#\r\n"MSH']
+  .map((char) => char.charCodeAt(0))
+  .concat([0x00, 0x80, 0xc3, 0xe9, 0xff]);
 
 /** A small deterministic PRNG (mulberry32), so a failure can be replayed from its run number. */
 function random(seed: number): () => number {
@@ -39,13 +41,21 @@ function mutate(next: () => number): Buffer {
         if (at < bytes.length) bytes[at] = pick(256);
         break;
       case 1:
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.of(INTERESTING[pick(INTERESTING.length)] ?? 0), bytes.subarray(at)]);
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          Buffer.of(INTERESTING[pick(INTERESTING.length)] ?? 0),
+          bytes.subarray(at),
+        ]);
         break;
       case 2:
         bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1 + pick(40))]);
         break;
       case 3:
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(pick(bytes.length), pick(bytes.length)), bytes.subarray(at)]);
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          bytes.subarray(pick(bytes.length), pick(bytes.length)),
+          bytes.subarray(at),
+        ]);
         break;
       default:
         bytes = bytes.subarray(0, at);
@@ -73,7 +83,8 @@ describe("fuzzing", () => {
           buildAck(message, { outcome: "error" });
         }
       } catch (error) {
-        if (!(error instanceof Hl7ParseError)) throw new Error(`run ${run} threw ${String(error)}`, { cause: error });
+        if (!(error instanceof Hl7ParseError))
+          throw new Error(`run ${run} threw ${String(error)}`, { cause: error });
         if (run % 10 === 0) expect(buildAckForUnparseable(input).get("MSA.1")).toBe("AR");
       }
       if (run % 50 === 0) splitBatch(input);

@@ -17,9 +17,11 @@ interface XmlElement {
  */
 export function hl7FromXml(xml: string, options: ParseHl7Options = {}): Hl7Message {
   const root = new XmlReader(xml).document();
-  if (root.name !== "HL7Message") throw xmlError("The root element must be <HL7Message>", root.offset);
+  if (root.name !== "HL7Message")
+    throw xmlError("The root element must be <HL7Message>", root.offset);
   const [msh] = root.children;
-  if (msh?.name !== "MSH") throw xmlError("The first segment must be <MSH>", msh?.offset ?? root.offset);
+  if (msh?.name !== "MSH")
+    throw xmlError("The first segment must be <MSH>", msh?.offset ?? root.offset);
   const separator = childText(msh, "MSH.1");
   const encoding = childText(msh, "MSH.2");
   let delimiters: Hl7Delimiters;
@@ -44,7 +46,11 @@ function segmentText(segment: XmlElement, d: Hl7Delimiters): string {
   let out = isMsh ? `MSH${d.field}${encodingCharacters(d)}` : segment.name;
   for (let n = isMsh ? 3 : 1; n < fields.length; n++) {
     const repetitions = fields[n] ?? [];
-    out += d.field + repetitions.map((repetition) => compositeText(repetition, [d.component, d.subcomponent])).join(d.repetition);
+    out +=
+      d.field +
+      repetitions
+        .map((repetition) => compositeText(repetition, [d.component, d.subcomponent]))
+        .join(d.repetition);
   }
   return out;
 }
@@ -53,7 +59,8 @@ function segmentText(segment: XmlElement, d: Hl7Delimiters): string {
 function compositeText(element: XmlElement, separators: string[]): string {
   if (element.children.length === 0) return element.text;
   const [separator, ...lower] = separators;
-  if (separator === undefined) throw xmlError(`<${element.name}> is nested too deeply`, element.offset);
+  if (separator === undefined)
+    throw xmlError(`<${element.name}> is nested too deeply`, element.offset);
   const parts = numbered(element, element.name);
   const texts: string[] = [];
   for (let n = 1; n < parts.length; n++) {
@@ -102,7 +109,8 @@ class XmlReader {
     this.#skipMisc();
     const root = this.#element();
     this.#skipMisc();
-    if (this.#position < this.#xml.length) throw xmlError("Content after the root element", this.#position);
+    if (this.#position < this.#xml.length)
+      throw xmlError("Content after the root element", this.#position);
     return root;
   }
 
@@ -163,15 +171,20 @@ class XmlReader {
 
 function decodeEntities(text: string, offset: number): string {
   if (!text.includes("&")) return text;
-  return text.replace(/&(#x[0-9A-Fa-f]+|#\d+|\w+);|&/g, (_match, entity: string | undefined, at: number) => {
-    if (entity === undefined) throw xmlError("A bare '&' must be written &amp;", offset + at);
-    if (entity.startsWith("#")) {
-      const code = entity.startsWith("#x") ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
-      if (code > 0x10ffff) throw xmlError("Invalid character reference", offset + at);
-      return String.fromCodePoint(code);
-    }
-    const value = ENTITIES[entity];
-    if (value === undefined) throw xmlError("Unknown entity", offset + at);
-    return value;
-  });
+  return text.replace(
+    /&(#x[0-9A-Fa-f]+|#\d+|\w+);|&/g,
+    (_match, entity: string | undefined, at: number) => {
+      if (entity === undefined) throw xmlError("A bare '&' must be written &amp;", offset + at);
+      if (entity.startsWith("#")) {
+        const code = entity.startsWith("#x")
+          ? parseInt(entity.slice(2), 16)
+          : parseInt(entity.slice(1), 10);
+        if (code > 0x10ffff) throw xmlError("Invalid character reference", offset + at);
+        return String.fromCodePoint(code);
+      }
+      const value = ENTITIES[entity];
+      if (value === undefined) throw xmlError("Unknown entity", offset + at);
+      return value;
+    },
+  );
 }

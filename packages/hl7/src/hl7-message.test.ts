@@ -76,7 +76,15 @@ describe("Hl7Message.get", () => {
   it("iterates over segments and repetitions", () => {
     const message = oru();
     expect([...message].map((segment) => segment.name)).toEqual([
-      "MSH", "PID", "ORC", "OBR", "OBX", "OBX", "OBX", "OBX", "NTE",
+      "MSH",
+      "PID",
+      "ORC",
+      "OBR",
+      "OBX",
+      "OBX",
+      "OBX",
+      "OBX",
+      "NTE",
     ]);
     expect(message.segments("OBX")).toHaveLength(4);
     expect(message.repetitions("OBX[4].5")).toEqual(["", "second rep", ""]);
@@ -122,9 +130,7 @@ describe("Hl7Message.set", () => {
     message.set("PID.3[2].4.2", "1.2.3");
     message.set("PID.5.1", "DOE");
     message.set("ZPI[2].2", "second");
-    expect(message.toString()).toBe(
-      "MSH|^~\\&|A\rPID|1||~^^^&1.2.3||DOE\rZPI\rZPI||second",
-    );
+    expect(message.toString()).toBe("MSH|^~\\&|A\rPID|1||~^^^&1.2.3||DOE\rZPI\rZPI||second");
     expect(message.get("PID.3[2].4.2")).toBe("1.2.3");
     expect(message.get("ZPI[2].2")).toBe("second");
   });
@@ -140,7 +146,13 @@ describe("Hl7Message.set", () => {
     const message = adt();
     message.set("MSH.10", "NEW-ID");
     expect(message.controlId).toBe("NEW-ID");
-    expect(message.toString().startsWith("MSH|^~\\&|EPICADT|GOODHEALTH|SMSADT|RIVERSIDE|202401151230||ADT^A01^ADT_A01|NEW-ID|")).toBe(true);
+    expect(
+      message
+        .toString()
+        .startsWith(
+          "MSH|^~\\&|EPICADT|GOODHEALTH|SMSADT|RIVERSIDE|202401151230||ADT^A01^ADT_A01|NEW-ID|",
+        ),
+    ).toBe(true);
     expect(() => message.set("MSH.1", "#")).toThrow(/MSH-1 and MSH-2/);
     expect(() => message.set("MSH.2", "^~\\&")).toThrow(Hl7UsageError);
   });
@@ -151,7 +163,9 @@ describe("Hl7Message.set", () => {
     nte?.set("3[2]", "Third & last");
     expect(nte?.modified).toBe(true);
     expect(message.get("NTE.3[2]")).toBe("Third & last");
-    expect(message.toString()).toContain("NTE|1|L|Result reviewed by Dr. O\\T\\Brien~Third \\T\\ last\r");
+    expect(message.toString()).toContain(
+      "NTE|1|L|Result reviewed by Dr. O\\T\\Brien~Third \\T\\ last\r",
+    );
   });
 
   it("setRaw keeps structure and escapes as given", () => {

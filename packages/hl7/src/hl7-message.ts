@@ -2,7 +2,13 @@ import { escapeHl7, HL7_NULL } from "./escape.js";
 import type { Hl7Delimiters } from "./delimiters.js";
 import { Hl7UsageError } from "./errors.js";
 import { parseHl7Path, type Hl7Path } from "./hl7-path.js";
-import { Hl7Segment, readLocation, segmentName, writeLocation, type Hl7Codec } from "./hl7-segment.js";
+import {
+  Hl7Segment,
+  readLocation,
+  segmentName,
+  writeLocation,
+  type Hl7Codec,
+} from "./hl7-segment.js";
 import { hl7ToXml } from "./hl7-to-xml.js";
 
 const LINEAR_SEARCH_LIMIT = 32;
@@ -113,7 +119,13 @@ export class Hl7Message implements Iterable<Hl7Segment> {
     const raw = typeof text === "string" ? text : text.join(this.delimiters.field);
     const name = segmentName(raw, this.delimiters.field);
     const at = index ?? this.#segments.length;
-    if (name === undefined || name === "MSH" || /[\r\n]/.test(raw) || at < 1 || at > this.#segments.length) {
+    if (
+      name === undefined ||
+      name === "MSH" ||
+      /[\r\n]/.test(raw) ||
+      at < 1 ||
+      at > this.#segments.length
+    ) {
       throw new Hl7UsageError(
         "ERR_HL7_INVALID_SEGMENT",
         "A new segment must be one line starting with a 3-character name other than MSH, placed after MSH",
@@ -194,7 +206,8 @@ export class Hl7Message implements Iterable<Hl7Segment> {
 
   #find(path: Hl7Path): Hl7Segment | undefined {
     const name = requireSegment(path, path.segment ?? "");
-    if (this.#segments.length > LINEAR_SEARCH_LIMIT) return this.#byName().get(name)?.[path.occurrence - 1];
+    if (this.#segments.length > LINEAR_SEARCH_LIMIT)
+      return this.#byName().get(name)?.[path.occurrence - 1];
     // A typical message has a dozen segments: scanning them beats building an index.
     let remaining = path.occurrence;
     for (const segment of this.#segments) {

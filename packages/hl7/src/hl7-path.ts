@@ -12,7 +12,8 @@ export interface Hl7Path {
   readonly subcomponent?: number;
 }
 
-const ABSOLUTE = /^([A-Za-z0-9]{3})(?:\[(\d+)\])?(?:[.-](\d+)(?:\[(\d+)\])?(?:\.(\d+)(?:\.(\d+))?)?)?$/;
+const ABSOLUTE =
+  /^([A-Za-z0-9]{3})(?:\[(\d+)\])?(?:[.-](\d+)(?:\[(\d+)\])?(?:\.(\d+)(?:\.(\d+))?)?)?$/;
 const RELATIVE = /^(\d+)(?:\[(\d+)\])?(?:\.(\d+)(?:\.(\d+))?)?$/;
 const CACHE_LIMIT = 4096;
 const cache = new Map<string, Hl7Path>();

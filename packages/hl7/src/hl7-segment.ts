@@ -77,7 +77,10 @@ export class Hl7Segment {
     if (raw === undefined) return [];
     if (this.#isMsh && field <= 2) return [raw];
     const count = raw.split(this.#codec.delimiters.repetition).length;
-    return Array.from({ length: count }, (_, i) => this[readLocation]({ field, repetition: i + 1 }, true) ?? "");
+    return Array.from(
+      { length: count },
+      (_, i) => this[readLocation]({ field, repetition: i + 1 }, true) ?? "",
+    );
   }
 
   toString(): string {
@@ -97,7 +100,8 @@ export class Hl7Segment {
     }
     const index = this.#isMsh ? field - 1 : field;
     // Reads of an untouched segment scan its text instead of splitting it into an array.
-    let value = this.#fields === undefined ? piece(this.#raw ?? "", d.field, index + 1) : this.#fields[index];
+    let value =
+      this.#fields === undefined ? piece(this.#raw ?? "", d.field, index + 1) : this.#fields[index];
     if (value === undefined) return undefined;
     let level = 0;
     if (repetition !== undefined || component !== undefined) {
@@ -125,10 +129,16 @@ export class Hl7Segment {
   [writeLocation](location: Hl7FieldLocation, raw: string): void {
     const { field, repetition, component, subcomponent } = location;
     if (field === undefined) {
-      throw new Hl7UsageError("ERR_HL7_INVALID_PATH", "A path to set must name a field, e.g. PID.5");
+      throw new Hl7UsageError(
+        "ERR_HL7_INVALID_PATH",
+        "A path to set must name a field, e.g. PID.5",
+      );
     }
     if (this.#isMsh && field <= 2) {
-      throw new Hl7UsageError("ERR_HL7_READ_ONLY", "MSH-1 and MSH-2 define the delimiters and cannot be set");
+      throw new Hl7UsageError(
+        "ERR_HL7_READ_ONLY",
+        "MSH-1 and MSH-2 define the delimiters and cannot be set",
+      );
     }
     const d = this.#codec.delimiters;
     const fields = this.#split();

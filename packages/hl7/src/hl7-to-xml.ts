@@ -44,7 +44,9 @@ function field(tag: string, value: string, d: Hl7Delimiters): string {
         return;
       }
       out += `<${componentTag}>`;
-      component.split(d.subcomponent).forEach((sub, j) => (out += leaf(`${componentTag}.${j + 1}`, sub)));
+      component
+        .split(d.subcomponent)
+        .forEach((sub, j) => (out += leaf(`${componentTag}.${j + 1}`, sub)));
       out += `</${componentTag}>`;
     });
     out += `</${tag}>`;

@@ -6,7 +6,9 @@ import { parseHl7 } from "./parse-hl7.js";
 
 describe("Hl7Message.toXml", () => {
   it("writes Mirth's element layout", () => {
-    const xml = parseHl7("MSH|^~\\&|APP|FAC|||||ADT^A01|1\rPID|1||123^^^H&1.2&ISO~456||A\\T\\B<>||\r").toXml();
+    const xml = parseHl7(
+      "MSH|^~\\&|APP|FAC|||||ADT^A01|1\rPID|1||123^^^H&1.2&ISO~456||A\\T\\B<>||\r",
+    ).toXml();
     expect(xml).toBe(
       "<HL7Message>" +
         "<MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2><MSH.3>APP</MSH.3><MSH.4>FAC</MSH.4>" +
@@ -58,13 +60,22 @@ describe("hl7FromXml", () => {
     ["a different root", "<Message><MSH/></Message>"],
     ["no MSH first", "<HL7Message><PID/></HL7Message>"],
     ["bad delimiters", "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~</MSH.2></MSH></HL7Message>"],
-    ["a foreign element", "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2><PID.3/></MSH></HL7Message>"],
+    [
+      "a foreign element",
+      "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2><PID.3/></MSH></HL7Message>",
+    ],
     ["an unclosed element", "<HL7Message><MSH>"],
     ["a mismatched close tag", "<HL7Message></HL7>"],
     ["a bare ampersand", "<HL7Message>&</HL7Message>"],
     ["content after the root", "<HL7Message/><x/>"],
-    ["nesting below subcomponents", "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2></MSH><PID><PID.1><PID.1.1><PID.1.1.1><PID.1.1.1.1/></PID.1.1.1></PID.1.1></PID.1></PID></HL7Message>"],
-    ["an invalid segment name", "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2></MSH><pid/></HL7Message>"],
+    [
+      "nesting below subcomponents",
+      "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2></MSH><PID><PID.1><PID.1.1><PID.1.1.1><PID.1.1.1.1/></PID.1.1.1></PID.1.1></PID.1></PID></HL7Message>",
+    ],
+    [
+      "an invalid segment name",
+      "<HL7Message><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;</MSH.2></MSH><pid/></HL7Message>",
+    ],
   ])("refuses %s with ERR_HL7_INVALID_XML", (_label, xml) => {
     expect(() => hl7FromXml(xml)).toThrow(Hl7XmlError);
     expect(() => hl7FromXml(xml)).toThrow(expect.objectContaining({ code: "ERR_HL7_INVALID_XML" }));

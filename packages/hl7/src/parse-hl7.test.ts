@@ -16,13 +16,16 @@ function parseError(input: string | Buffer): Hl7ParseError {
 }
 
 describe("parseHl7", () => {
-  it.each(FIXTURE_NAMES)("serializes the untouched %s byte for byte, from bytes and from text", (name) => {
-    const bytes = fixture(name);
-    const fromBytes = parseHl7(bytes);
-    expect(fromBytes.toBuffer().equals(bytes)).toBe(true);
-    const text = fromBytes.toString();
-    expect(parseHl7(text).toString()).toBe(text);
-  });
+  it.each(FIXTURE_NAMES)(
+    "serializes the untouched %s byte for byte, from bytes and from text",
+    (name) => {
+      const bytes = fixture(name);
+      const fromBytes = parseHl7(bytes);
+      expect(fromBytes.toBuffer().equals(bytes)).toBe(true);
+      const text = fromBytes.toString();
+      expect(parseHl7(text).toString()).toBe(text);
+    },
+  );
 
   it("takes the delimiters from MSH-1 and MSH-2, never assuming the usual ones", () => {
     const message = parseHl7("MSH#:*!$#APP#FAC\rPID#1##1:2$3:X*4:5:6:7");
@@ -85,9 +88,17 @@ describe("parseHl7", () => {
     expect(message.get("PID.3")).toBe("Zoë");
     expect(message.toBuffer().equals(withBom)).toBe(true);
     message.set("PID.4", "x");
-    expect(message.toBuffer().subarray(0, 6).equals(Buffer.from([0xef, 0xbb, 0xbf, 0x4d, 0x53, 0x48]))).toBe(true);
+    expect(
+      message
+        .toBuffer()
+        .subarray(0, 6)
+        .equals(Buffer.from([0xef, 0xbb, 0xbf, 0x4d, 0x53, 0x48])),
+    ).toBe(true);
 
-    const latin1 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("MSH|^~\\&|||||||ADT^A01|1|P|2.5||||||8859/1\rPID|1", "latin1")]);
+    const latin1 = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from("MSH|^~\\&|||||||ADT^A01|1|P|2.5||||||8859/1\rPID|1", "latin1"),
+    ]);
     expect(parseHl7(latin1).toBuffer().equals(latin1)).toBe(true);
     expect(parseHl7(latin1).get("PID.1")).toBe("1");
 
@@ -132,7 +143,18 @@ describe("parseHl7", () => {
     expect(parseError("MSH|^~\\&\rPIDX|1").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
     expect(parseError("MSH|^~\\&\rPI").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
     expect(parseError("MSH|^~\\&\r1AB|x").code).toBe("ERR_HL7_INVALID_SEGMENT_NAME");
-    expect(parseHl7("MSH|^~\\&\rOM1|x\rZ12|y").segments().map((segment) => segment.name)).toEqual(["MSH", "OM1", "Z12"]);
+    expect(
+      parseHl7("MSH|^~\\&\rOM1|x\rZ12|y")
+        .segments()
+        .map((segment) => segment.name),
+    ).toEqual(["MSH", "OM1", "Z12"]);
+  });
+
+  it("refuses a second MSH instead of merging two messages", () => {
+    const text = "MSH|^~\\&|A\rPID|1\rMSH|^~\\&|B\rPID|2\r";
+    const error = parseError(text);
+    expect(error.code).toBe("ERR_HL7_MULTIPLE_MESSAGES");
+    expect(error.position).toEqual({ segment: 3, offset: text.indexOf("MSH|^~\\&|B") });
   });
 
   it("throws a typed charset error for an MSH-18 it cannot honour", () => {

@@ -26,16 +26,28 @@ const UTF8_BOM_AS_LATIN1 = "\u00EF\u00BB\u00BF";
 export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}): Hl7Message {
   const bytes = typeof input === "string" ? undefined : input;
   const head = bytes === undefined ? (input as string) : headerLine(bytes);
-  const bom = head.startsWith(BOM) ? BOM : head.startsWith(UTF8_BOM_AS_LATIN1) ? UTF8_BOM_AS_LATIN1 : "";
+  const bom = head.startsWith(BOM)
+    ? BOM
+    : head.startsWith(UTF8_BOM_AS_LATIN1)
+      ? UTF8_BOM_AS_LATIN1
+      : "";
   const prefixLength = lineBreaksAt(head, bom.length);
   const startsWithMsh = head.startsWith("MSH", prefixLength);
-  if (!startsWithMsh && head.trim() === "" && (bytes === undefined || bytes.toString("latin1").trim() === "")) {
+  if (
+    !startsWithMsh &&
+    head.trim() === "" &&
+    (bytes === undefined || bytes.toString("latin1").trim() === "")
+  ) {
     throw new Hl7ParseError("ERR_HL7_EMPTY_INPUT", "The input holds no HL7 message");
   }
   if (!startsWithMsh) {
-    throw new Hl7ParseError("ERR_HL7_MISSING_MSH", "The message does not start with an MSH segment", {
-      position: { segment: 1, offset: prefixLength },
-    });
+    throw new Hl7ParseError(
+      "ERR_HL7_MISSING_MSH",
+      "The message does not start with an MSH segment",
+      {
+        position: { segment: 1, offset: prefixLength },
+      },
+    );
   }
   const delimiters = readDelimiters(head, prefixLength);
   // A UTF-8 byte-order mark is as good a declaration as an empty MSH-18 gets.
@@ -43,7 +55,8 @@ export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}):
   const charset = resolveCharset(msh18(head, prefixLength, delimiters), fallback);
   const text = bytes === undefined ? head : charset.decode(bytes);
   // Line breaks are one byte in every supported charset; only UTF-8 shrinks the mark.
-  const textPrefix = bom === UTF8_BOM_AS_LATIN1 && charset.name === "utf-8" ? prefixLength - 2 : prefixLength;
+  const textPrefix =
+    bom === UTF8_BOM_AS_LATIN1 && charset.name === "utf-8" ? prefixLength - 2 : prefixLength;
   const codec: Hl7Codec = { delimiters, charset };
   const segments: Hl7Segment[] = [];
   const separators: string[] = [];
@@ -65,9 +78,22 @@ export function parseHl7(input: Buffer | string, options: ParseHl7Options = {}):
         separators[separators.length - 1] += raw;
         break;
       }
-      throw new Hl7ParseError("ERR_HL7_INVALID_SEGMENT_NAME", "A segment does not start with a valid name", {
-        position: { segment: segments.length + 1, offset: position },
-      });
+      throw new Hl7ParseError(
+        "ERR_HL7_INVALID_SEGMENT_NAME",
+        "A segment does not start with a valid name",
+        {
+          position: { segment: segments.length + 1, offset: position },
+        },
+      );
+    }
+    if (name === "MSH" && segments.length > 0) {
+      throw new Hl7ParseError(
+        "ERR_HL7_MULTIPLE_MESSAGES",
+        "A second MSH segment starts another message; split the input first",
+        {
+          position: { segment: segments.length + 1, offset: position },
+        },
+      );
     }
     segments.push(new Hl7Segment(raw, name, codec));
     separators.push(text.slice(end, after));

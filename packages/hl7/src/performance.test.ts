@@ -27,14 +27,17 @@ function timeRoundTrip(input: Buffer): number {
 }
 
 describe("performance", () => {
-  it.each([false, true])("parses and serializes a 10 MB OBX in linear time (escapes: %s)", (escaped) => {
-    const small = timeRoundTrip(messageWithObx(1_000_000, escaped));
-    const large = timeRoundTrip(messageWithObx(10_000_000, escaped));
-    expect(large).toBeLessThan(1000);
-    // Ten times the input may take ten times as long, with generous room for a shared
-    // machine's noise; a quadratic step would make it ~100.
-    expect(large / Math.max(small, 1)).toBeLessThan(50);
-  });
+  it.each([false, true])(
+    "parses and serializes a 10 MB OBX in linear time (escapes: %s)",
+    (escaped) => {
+      const small = timeRoundTrip(messageWithObx(1_000_000, escaped));
+      const large = timeRoundTrip(messageWithObx(10_000_000, escaped));
+      expect(large).toBeLessThan(1000);
+      // Ten times the input may take ten times as long, with generous room for a shared
+      // machine's noise; a quadratic step would make it ~100.
+      expect(large / Math.max(small, 1)).toBeLessThan(50);
+    },
+  );
 
   it("splits a message of 100,000 segments in linear time", () => {
     const text = "MSH|^~\\&|A\r" + "OBX|1|NM|X||1\r".repeat(100_000);

@@ -8,7 +8,9 @@ const PUNCTUATION = [..."|^~\\&#!$%*+:;=?@_/'`{}[]<>,.-"];
 
 const delimiterSet = fc
   .shuffledSubarray(PUNCTUATION, { minLength: 6, maxLength: 6 })
-  .chain((chars) => fc.boolean().map((withTruncation) => (withTruncation ? chars : chars.slice(0, 5))));
+  .chain((chars) =>
+    fc.boolean().map((withTruncation) => (withTruncation ? chars : chars.slice(0, 5))),
+  );
 
 /** Raw field text: anything but line breaks, delimiters included. */
 const rawText = (alphabet: string[]) =>
@@ -30,7 +32,10 @@ const message = delimiterSet.chain((chars) => {
   const segment = fc.tuple(segmentNameArb, fc.array(rawText(chars), { maxLength: 6 }));
   return fc
     .tuple(
-      fc.array(rawText(chars).map((text) => text.replaceAll(field, "")), { maxLength: 4 }),
+      fc.array(
+        rawText(chars).map((text) => text.replaceAll(field, "")),
+        { maxLength: 4 },
+      ),
       fc.array(segment, { maxLength: 6 }),
       fc.array(fc.constantFrom("\r", "\n", "\r\n", "\r\r"), { minLength: 7, maxLength: 7 }),
       fc.boolean(),
@@ -38,9 +43,13 @@ const message = delimiterSet.chain((chars) => {
     .map(([mshFields, segments, separators, trailing]): Generated => {
       const lines = [
         ["MSH", encoding.join(""), ...mshFields].join(field),
-        ...segments.map(([name, fields]) => [name, ...fields.map((text) => text.replaceAll(field, "\\"))].join(field)),
+        ...segments.map(([name, fields]) =>
+          [name, ...fields.map((text) => text.replaceAll(field, "\\"))].join(field),
+        ),
       ];
-      const text = lines.map((line, i) => line + (i < lines.length - 1 || trailing ? (separators[i] ?? "\r") : "")).join("");
+      const text = lines
+        .map((line, i) => line + (i < lines.length - 1 || trailing ? (separators[i] ?? "\r") : ""))
+        .join("");
       return { text, canonical: lines.map((line) => line + "\r").join("") };
     });
 });
@@ -71,31 +80,46 @@ describe("properties", () => {
       fc.constantFrom("PID", "ZZZ", "OBX[2]", "NTE[3]"),
       fc.integer({ min: 1, max: 12 }),
       fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
-      fc.option(fc.tuple(fc.integer({ min: 1, max: 5 }), fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined })), { nil: undefined }),
+      fc.option(
+        fc.tuple(
+          fc.integer({ min: 1, max: 5 }),
+          fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+        ),
+        { nil: undefined },
+      ),
     )
     .map(([segment, field, repetition, component]) => {
       let text = `${segment}.${field}`;
       if (repetition !== undefined) text += `[${repetition}]`;
-      if (component !== undefined) text += `.${component[0]}` + (component[1] === undefined ? "" : `.${component[1]}`);
+      if (component !== undefined)
+        text += `.${component[0]}` + (component[1] === undefined ? "" : `.${component[1]}`);
       return text;
     });
 
   it("get returns what set stored, through serialization too, whatever the value holds", () => {
-    const header = fc.constantFrom("MSH|^~\\&|A\rPID|1||X^Y~Z\r", "MSH|^~\\&#|A\rOBX|1|TX\r", "MSH#:*!$#A\rPID#1\n");
+    const header = fc.constantFrom(
+      "MSH|^~\\&|A\rPID|1||X^Y~Z\r",
+      "MSH|^~\\&#|A\rOBX|1|TX\r",
+      "MSH#:*!$#A\rPID#1\n",
+    );
     const value = fc.oneof(
       fc.string({ unit: fc.constantFrom(..."|^~\\&#:*!$\r\nXEFSTR.br") }),
       fc.string({ unit: "binary" }),
     );
     fc.assert(
-      fc.property(header, fc.array(fc.tuple(path, value), { minLength: 1, maxLength: 4 }), (text, writes) => {
-        const message = parseHl7(text);
-        for (const [target, stored] of writes) {
-          message.set(target, stored);
-          expect(message.get(target)).toBe(stored);
-        }
-        const [lastPath, lastValue] = writes[writes.length - 1] ?? ["", ""];
-        expect(parseHl7(message.toString()).get(lastPath)).toBe(lastValue);
-      }),
+      fc.property(
+        header,
+        fc.array(fc.tuple(path, value), { minLength: 1, maxLength: 4 }),
+        (text, writes) => {
+          const message = parseHl7(text);
+          for (const [target, stored] of writes) {
+            message.set(target, stored);
+            expect(message.get(target)).toBe(stored);
+          }
+          const [lastPath, lastValue] = writes[writes.length - 1] ?? ["", ""];
+          expect(parseHl7(message.toString()).get(lastPath)).toBe(lastValue);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -103,9 +127,13 @@ describe("properties", () => {
   it("the parser throws nothing but Hl7ParseError on arbitrary input", () => {
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
-      fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.concat([Buffer.from("MSH|^~\\&|"), bytes])),
+      fc
+        .uint8Array({ maxLength: 300 })
+        .map((bytes) => Buffer.concat([Buffer.from("MSH|^~\\&|"), bytes])),
       fc.string({ unit: "binary", maxLength: 200 }).map((text) => "MSH" + text),
-      fc.string({ unit: fc.constantFrom("M", "S", "H", "|", "^", "~", "\\", "&", "\r", "\n", "X", "1") }),
+      fc.string({
+        unit: fc.constantFrom("M", "S", "H", "|", "^", "~", "\\", "&", "\r", "\n", "X", "1"),
+      }),
     );
     fc.assert(
       fc.property(input, (raw) => {

@@ -22,7 +22,8 @@ describe("Hl7MessageSplitter", () => {
     const text = first + second + third;
     const splitter = new Hl7MessageSplitter();
     const messages: string[] = [];
-    for (let i = 0; i < text.length; i += size) messages.push(...splitter.push(text.slice(i, i + size)));
+    for (let i = 0; i < text.length; i += size)
+      messages.push(...splitter.push(text.slice(i, i + size)));
     expect(messages).toEqual([first, second]);
     expect(splitter.end()).toEqual([third]);
     expect(splitter.end()).toEqual([]);

@@ -64,32 +64,42 @@ interface PythonSegment {
   leaves: [path: string, raw: string, decoded: string][];
 }
 
-describeWithPeers("python-hl7 agrees on every value of the samples", [{ pythonModule: "hl7" }], (peers) => {
-  const python = peers.python.hl7 ?? "python3";
+describeWithPeers(
+  "python-hl7 agrees on every value of the samples",
+  [{ pythonModule: "hl7" }],
+  (peers) => {
+    const python = peers.python.hl7 ?? "python3";
 
-  it.each(FIXTURE_NAMES)("%s", async (name) => {
-    const bytes = fixture(name);
-    const result = await runCommand(python, ["-c", SCRIPT, PYTHON_ENCODING[name]], { input: bytes });
-    // python-hl7 logs each escape it cannot decode to stderr; only its exit code matters.
-    expect(result.code, result.stderr.toString()).toBe(0);
-    const theirs = JSON.parse(result.stdout.toString()) as PythonSegment[];
-    const ours = parseHl7(bytes);
+    it.each(FIXTURE_NAMES)("%s", async (name) => {
+      const bytes = fixture(name);
+      const result = await runCommand(python, ["-c", SCRIPT, PYTHON_ENCODING[name]], {
+        input: bytes,
+      });
+      // python-hl7 logs each escape it cannot decode to stderr; only its exit code matters.
+      expect(result.code, result.stderr.toString()).toBe(0);
+      const theirs = JSON.parse(result.stdout.toString()) as PythonSegment[];
+      const ours = parseHl7(bytes);
 
-    expect(ours.segments().map((segment) => segment.name)).toEqual(theirs.map((segment) => segment.name));
-    expect(ours.segments().map((segment) => segment.fieldCount)).toEqual(theirs.map((segment) => segment.fields));
-    let compared = 0;
-    let decodedCompared = 0;
-    for (const segment of theirs) {
-      for (const [path, raw, decoded] of segment.leaves) {
-        expect(ours.getRaw(path), path).toBe(raw);
-        compared++;
-        if (decodedAlike(raw)) {
-          expect(ours.get(path), path).toBe(decoded);
-          decodedCompared++;
+      expect(ours.segments().map((segment) => segment.name)).toEqual(
+        theirs.map((segment) => segment.name),
+      );
+      expect(ours.segments().map((segment) => segment.fieldCount)).toEqual(
+        theirs.map((segment) => segment.fields),
+      );
+      let compared = 0;
+      let decodedCompared = 0;
+      for (const segment of theirs) {
+        for (const [path, raw, decoded] of segment.leaves) {
+          expect(ours.getRaw(path), path).toBe(raw);
+          compared++;
+          if (decodedAlike(raw)) {
+            expect(ours.get(path), path).toBe(decoded);
+            decodedCompared++;
+          }
         }
       }
-    }
-    expect(compared).toBeGreaterThan(10);
-    expect(decodedCompared).toBeGreaterThan(10);
-  });
-});
+      expect(compared).toBeGreaterThan(10);
+      expect(decodedCompared).toBeGreaterThan(10);
+    });
+  },
+);
