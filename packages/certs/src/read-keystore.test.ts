@@ -50,6 +50,20 @@ describe("readKeystore", () => {
     expect(detectKeystoreType(pkcs12)).toBe("pkcs12");
   });
 
+  it("reads a version 1 JKS, which has no certificate type names, and a non-ASCII alias", () => {
+    const pki = makeForgePki();
+    const v1 = writeTestJks({
+      version: 1,
+      storePassword: "pässwörd",
+      keyPassword: "pässwörd",
+      keys: [{ alias: "sérveur", privateKey: pki.server.privateKey, chainDer: [new X509Certificate(pki.server.certPem).raw] }],
+      trusted: [],
+    });
+    const [entry] = readKeystore(v1, { file: FILE, storePassword: "pässwörd" }).keyEntries;
+    expect(entry!.alias).toBe("sérveur");
+    expect(entry!.chain[0]!.checkPrivateKey(entry!.decryptKey("pässwörd"))).toBe(true);
+  });
+
   it("names an unsupported or PEM file", () => {
     expect(() => readKeystore(Buffer.from("-----BEGIN CERTIFICATE-----\n"), { file: FILE })).toThrow(
       expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining("PEM") }),

@@ -10,16 +10,20 @@ export function writeTestJks(options: {
   keyPassword: string;
   keys: { alias: string; privateKey: KeyObject; chainDer: Buffer[] }[];
   trusted: { alias: string; der: Buffer }[];
+  /** Version 1 stores omit each certificate's type name. */
+  version?: 1 | 2;
 }): Buffer {
-  const parts: Buffer[] = [u32(0xfeedfeed), u32(2), u32(options.keys.length + options.trusted.length)];
+  const version = options.version ?? 2;
+  const certificateType = version === 2 ? utf("X.509") : Buffer.alloc(0);
+  const parts: Buffer[] = [u32(0xfeedfeed), u32(version), u32(options.keys.length + options.trusted.length)];
   for (const key of options.keys) {
     const pkcs8 = key.privateKey.export({ type: "pkcs8", format: "der" });
     parts.push(u32(1), utf(key.alias), Buffer.alloc(8), lengthPrefixed(protect(pkcs8, options.keyPassword)));
     parts.push(u32(key.chainDer.length));
-    for (const der of key.chainDer) parts.push(utf("X.509"), lengthPrefixed(der));
+    for (const der of key.chainDer) parts.push(certificateType, lengthPrefixed(der));
   }
   for (const trusted of options.trusted) {
-    parts.push(u32(2), utf(trusted.alias), Buffer.alloc(8), utf("X.509"), lengthPrefixed(trusted.der));
+    parts.push(u32(2), utf(trusted.alias), Buffer.alloc(8), certificateType, lengthPrefixed(trusted.der));
   }
   const body = Buffer.concat(parts);
   const digest = createHash("sha1")
