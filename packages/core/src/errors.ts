@@ -26,8 +26,6 @@ export const CORE_ERROR_CODES = {
     "The message still has work in progress, so it cannot be reprocessed in place.",
   ERR_MESSAGE_CONTENT_NOT_STORED:
     "The message's raw content was not stored (storage mode), so it cannot be reprocessed.",
-  ERR_SCRIPT_NOT_AVAILABLE:
-    "A channel uses JavaScript but no script sandbox is available to run it.",
   ERR_SCRIPT_COMPILE:
     "A script or code template does not compile (syntax error, or it fails while loading).",
   ERR_SCRIPT_NOT_COMPILED: "A script was run by an id the sandbox never compiled.",
