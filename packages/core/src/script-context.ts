@@ -1,4 +1,5 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten";
+import { randomUUID } from "node:crypto";
 import { NodeMirthError } from "./errors.js";
 import { ScriptHl7Document } from "./script-hl7.js";
 import type { ScriptModule } from "./script-module.js";
@@ -314,6 +315,7 @@ export class ScriptContext {
       ["route", (...args) => this.#routeCall(...args)],
       ["hl7", (...args) => this.#hl7Call(...args)],
       ["done", (...args) => this.#doneCall(...args)],
+      ["uuid", () => vm.newString(randomUUID())],
     ];
     for (const [name, impl] of functions) {
       const fn = vm.newFunction(name, (...args) => {

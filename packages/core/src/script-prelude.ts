@@ -57,6 +57,7 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export const SCRIPT_PRELUDE = String.raw`(function (host) {
   "use strict";
   var hMap = host.map, hLog = host.log, hRoute = host.route, hHl7 = host.hl7, hDone = host.done;
+  var hUuid = host.uuid;
   var stringify = JSON.stringify, parse = JSON.parse, freeze = Object.freeze;
   var defineProperty = Object.defineProperty, toStr = String, G = globalThis;
   var NAMES = ${JSON.stringify(MAP_NAMES)};
@@ -109,6 +110,88 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
   }));
   def("router", freeze({
     routeMessage: function (channel, content) { hRoute(text(channel), text(content)); }
+  }));
+
+  def("UUIDGenerator", freeze({ getUUID: function () { return hUuid(); } }));
+
+  // DateUtil: the SimpleDateFormat patterns Mirth scripts use for HL7 timestamps.
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
+  var DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+  var TOKENS = /'([^']*)'|y+|M+|d+|H+|h+|m+|s+|S+|E+|a|Z|X+/g;
+  function pad(n, width) { var t = toStr(n); while (t.length < width) t = "0" + t; return t; }
+  function zone(date, colon) {
+    var off = -date.getTimezoneOffset(), sign = off < 0 ? "-" : "+";
+    off = Math.abs(off);
+    return sign + pad(Math.floor(off / 60), 2) + (colon ? ":" : "") + pad(off % 60, 2);
+  }
+  function formatDate(pattern, date) {
+    if (!(date instanceof Date)) date = new Date(date);
+    return toStr(pattern).replace(TOKENS, function (t, quoted) {
+      if (quoted !== undefined) return quoted === "" ? "'" : quoted;
+      var c = t.charAt(0), n = t.length;
+      switch (c) {
+        case "y": return n === 2 ? pad(date.getFullYear() % 100, 2) : pad(date.getFullYear(), n);
+        case "M": return n >= 4 ? MONTHS[date.getMonth()] : n === 3 ? MONTHS[date.getMonth()].slice(0, 3) : pad(date.getMonth() + 1, n);
+        case "d": return pad(date.getDate(), n);
+        case "H": return pad(date.getHours(), n);
+        case "h": return pad(date.getHours() % 12 || 12, n);
+        case "m": return pad(date.getMinutes(), n);
+        case "s": return pad(date.getSeconds(), n);
+        case "S": return pad(date.getMilliseconds(), 3).slice(0, Math.max(n, 3));
+        case "E": return n >= 4 ? DAYS[date.getDay()] : DAYS[date.getDay()].slice(0, 3);
+        case "a": return date.getHours() < 12 ? "AM" : "PM";
+        case "Z": return zone(date, false);
+        default: return date.getTimezoneOffset() === 0 ? "Z" : zone(date, n >= 3);
+      }
+    });
+  }
+  function parseDate(pattern, input) {
+    var fields = [], source = "", last = 0, m;
+    pattern = toStr(pattern);
+    TOKENS.lastIndex = 0;
+    while ((m = TOKENS.exec(pattern)) !== null) {
+      source += pattern.slice(last, m.index).replace(/[.*+?^\${}()|[\]\\]/g, "\\$&");
+      last = TOKENS.lastIndex;
+      var t = m[0], c = t.charAt(0), n = t.length;
+      if (m[1] !== undefined) { source += (m[1] === "" ? "'" : m[1]).replace(/[.*+?^\${}()|[\]\\]/g, "\\$&"); continue; }
+      fields.push(c === "M" && n >= 3 ? "MMM" : c);
+      if (c === "M" && n >= 3) source += "([A-Za-z]+)";
+      else if (c === "E") source += "[A-Za-z]+", fields.pop();
+      else if (c === "a") source += "(AM|PM|am|pm)";
+      else if (c === "Z" || c === "X") source += "(Z|[+-]\\d{2}:?\\d{2}|[+-]\\d{2})";
+      else source += n >= 2 ? "(\\d{" + n + "})" : "(\\d{1,2})";
+    }
+    source += pattern.slice(last).replace(/[.*+?^\${}()|[\]\\]/g, "\\$&");
+    var found = new RegExp("^" + source + "$").exec(toStr(input));
+    if (found === null) throw new Error("Unparseable date: \"" + toStr(input).slice(0, 40) + "\" does not match " + pattern);
+    var y = 1970, mo = 0, d = 1, h = 0, mi = 0, sec = 0, ms = 0, pm = null, offset = null;
+    for (var i = 0; i < fields.length; i++) {
+      var v = found[i + 1], num = Number(v);
+      switch (fields[i]) {
+        case "y": y = v.length === 2 ? 2000 + num - (num > 50 ? 100 : 0) : num; break;
+        case "M": mo = num - 1; break;
+        case "MMM": mo = -1; for (var k = 0; k < 12; k++) if (MONTHS[k].slice(0, 3).toLowerCase() === v.slice(0, 3).toLowerCase()) mo = k; break;
+        case "d": d = num; break;
+        case "H": case "h": h = num; break;
+        case "m": mi = num; break;
+        case "s": sec = num; break;
+        case "S": ms = num; break;
+        case "a": pm = v.toUpperCase() === "PM"; break;
+        default:
+          if (v === "Z") offset = 0;
+          else { var digits = v.replace(":", ""); offset = (v.charAt(0) === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5) || 0)); }
+      }
+    }
+    if (pm !== null) h = (h % 12) + (pm ? 12 : 0);
+    if (offset === null) return new Date(y, mo, d, h, mi, sec, ms);
+    return new Date(Date.UTC(y, mo, d, h, mi, sec, ms) - offset * 60000);
+  }
+  def("DateUtil", freeze({
+    getCurrentDate: function (pattern) { return formatDate(pattern, new Date()); },
+    formatDate: function (pattern, date) { return formatDate(pattern, date); },
+    getDate: function (pattern, text) { return parseDate(pattern, text); },
+    convertDate: function (inPattern, outPattern, text) { return formatDate(outPattern, parseDate(inPattern, text)); }
   }));
 
   function hl7(doc) {
@@ -165,17 +248,18 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
   }
 
   // Globals a script creates (a sloppy-mode assignment to an undeclared name) would carry
-  // one message's data into the next; they are deleted after every run.
-  var getNames = Object.getOwnPropertyNames, baseline = null, baseCount = 0;
+  // one message's data into the next; they are deleted after every run. Such globals are
+  // enumerable while the built-ins and the API are not, so Object.keys stays short.
+  var keys = Object.keys, baseline = null, baseCount = 0;
   function seal() {
     baseline = Object.create(null);
-    var names = getNames(G);
+    var names = keys(G);
     for (var i = 0; i < names.length; i++) baseline[names[i]] = true;
     baseCount = names.length;
   }
   function clean() {
     if (baseline === null) return;
-    var names = getNames(G);
+    var names = keys(G);
     if (names.length === baseCount) return;
     for (var i = 0; i < names.length; i++) {
       if (baseline[names[i]] !== true) { try { delete G[names[i]]; } catch (e) { /* non-configurable */ } }

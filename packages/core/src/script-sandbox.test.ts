@@ -379,6 +379,58 @@ describe("state between messages", () => {
   });
 });
 
+describe("Mirth helpers", () => {
+  it("formats, parses and converts dates like DateUtil", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "t",
+      kind: "filter",
+      code: [
+        "var d = DateUtil.getDate('yyyyMMddHHmmss', '20240131235958');",
+        "return {",
+        "  iso: DateUtil.formatDate(\"yyyy-MM-dd'T'HH:mm:ss.SSS\", d),",
+        "  converted: DateUtil.convertDate('yyyyMMdd', 'dd/MM/yy', msg.get('PID.7')),",
+        "  names: DateUtil.formatDate('EEE d MMM yyyy h a', d),",
+        "  zoned: DateUtil.getDate('yyyyMMddHHmmZ', '202401011200+0100').getTime(),",
+        "  now: /^\\d{14}$/.test(DateUtil.getCurrentDate('yyyyMMddHHmmss')),",
+        "};",
+      ].join("\n"),
+    });
+    expect(ok(s.run("t", bindings(HL7))).returnValue).toEqual({
+      iso: "2024-01-31T23:59:58.000",
+      converted: "01/01/80",
+      names: "Wed 31 Jan 2024 11 PM",
+      zoned: Date.UTC(2024, 0, 1, 11, 0),
+      now: true,
+    });
+  });
+
+  it("reports an unparseable date with the script's line", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "t",
+      kind: "filter",
+      code: "\nreturn DateUtil.getDate('yyyyMMdd', 'garbage');",
+    });
+    expect(failed(s.run("t", bindings(HL7)))).toMatchObject({
+      line: 2,
+      message: expect.stringMatching(/Unparseable date/),
+    });
+  });
+
+  it("makes random UUIDs", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "t",
+      kind: "filter",
+      code: "return [UUIDGenerator.getUUID(), UUIDGenerator.getUUID()];",
+    });
+    const [a, b] = ok(s.run("t", bindings(HL7))).returnValue as string[];
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
+  });
+});
+
 describe("code templates and kinds", () => {
   it("makes code template functions callable from every script", async () => {
     const s = await sandbox({
