@@ -530,7 +530,7 @@ function toDeployIssue(issue: CompileIssue): DeployIssue {
 }
 
 /** True when any part of the channel needs the sandbox (HL7 paths and field rules do not). */
-export function usesJavaScript(channel: Channel): boolean {
+function usesJavaScript(channel: Channel): boolean {
   const transformers = [
     channel.transformer,
     ...channel.destinations.flatMap((d) => [d.transformer, d.responseTransformer]),
