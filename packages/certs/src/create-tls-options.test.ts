@@ -7,6 +7,7 @@ import type { CertsWarning } from "./certs-options.js";
 import { createClientTlsOptions } from "./create-client-tls-options.js";
 import { createServerTlsOptions } from "./create-server-tls-options.js";
 import { DEFAULT_TLS_CIPHERS } from "./enforce-tls-floor.js";
+import { tlsPropertiesSchema } from "./tls-properties-schema.js";
 import { issueCertificate, makeForgePki } from "./__tests__/forge-test-pki.js";
 
 let dir: TempDir;
@@ -77,6 +78,16 @@ describe("createServerTlsOptions", () => {
     expect(options.requestCert).toBe(true);
     expect(options.rejectUnauthorized).toBe(true);
     expect(options.ca).toBeDefined();
+  });
+
+  it("takes properties a connector already parsed with the schema", () => {
+    const parsed = tlsPropertiesSchema.parse({
+      keyStorePath: paths.serverKey,
+      certStorePath: paths.serverChain,
+      trustStorePath: paths.ca,
+      requireClientAuth: "true",
+    });
+    expect(createServerTlsOptions(parsed).requestCert).toBe(true);
   });
 
   it("needs a key and a certificate", () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseTlsProperties, tlsPropertiesSchema } from "./tls-properties-schema.js";
@@ -60,5 +62,20 @@ describe("tlsPropertiesSchema", () => {
     expect(() => parseTlsProperties({ keyStorePassword: "hunter2-secret", minVersion: "SSLv3" })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining("hunter2-secret") }),
     );
+  });
+});
+
+describe("tlsPropertiesSchema as JSON Schema", () => {
+  it("converts for OpenAPI, every property described, and matches the README's options table", () => {
+    const jsonSchema = z.toJSONSchema(tlsPropertiesSchema, { io: "input" }) as {
+      properties: Record<string, { description?: string }>;
+      additionalProperties: boolean;
+    };
+    expect(jsonSchema.additionalProperties).toBe(false);
+    for (const property of Object.values(jsonSchema.properties)) expect(property.description).toBeTruthy();
+    const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("## TLS properties"), readme.indexOf("## Security floor"));
+    const documented = [...table.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((match) => match[1]);
+    expect(documented).toEqual(Object.keys(jsonSchema.properties));
   });
 });

@@ -19,32 +19,38 @@ const secret = z.string();
  */
 export const tlsPropertiesSchema = z
   .strictObject({
-    /** Read by connectors to decide whether to use TLS; the builders do not look at it. */
-    enabled: flag.default(false),
-    /** Private key PEM, or a .jks/.jceks/.p12/.pfx keystore holding key and chain. */
-    keyStorePath: path.optional(),
-    /** Certificate chain PEM, leaf first; optional when keyStorePath is a keystore. */
-    certStorePath: path.optional(),
-    /** CA bundle PEM, or a keystore whose trusted certificates are the CAs. */
-    trustStorePath: path.optional(),
-    /** Passphrase of an encrypted PEM private key. */
-    passphrase: secret.optional(),
-    keyStorePassword: secret.optional(),
-    /** Password of the key entry when it differs from keyStorePassword (JKS/JCEKS). */
-    keyPassword: secret.optional(),
-    /** Which private-key entry of the keystore; needed only when there are several. */
-    keyAlias: z.string().min(1).optional(),
-    trustStorePassword: secret.optional(),
-    rejectUnauthorized: flag.default(true),
-    requireClientCert: flag.optional(),
-    /** Alias of requireClientCert, as some Mirth connectors name it. */
-    requireClientAuth: flag.optional(),
-    /** Client: the SNI name sent and checked. Server: the name its certificate must cover. */
-    sniServerName: z.string().trim().min(1).optional(),
-    minVersion: z.enum(TLS_VERSIONS).default("TLSv1.2"),
-    maxVersion: z.enum(TLS_VERSIONS).optional(),
-    /** OpenSSL cipher list; default and floor: forward-secret AEAD suites only. */
-    ciphers: z.string().trim().min(1).optional(),
+    enabled: flag.default(false).describe("Read by connectors to decide whether to use TLS; the builders ignore it."),
+    keyStorePath: path
+      .optional()
+      .describe("Private key PEM (PKCS#8, PKCS#1, SEC1, encrypted), or a .jks/.jceks/.p12/.pfx keystore."),
+    certStorePath: path
+      .optional()
+      .describe("Certificate chain PEM, leaf first; optional when keyStorePath is a keystore or also holds the chain."),
+    trustStorePath: path
+      .optional()
+      .describe("CA bundle PEM, or a keystore whose trusted-certificate entries are the CAs."),
+    passphrase: secret.optional().describe("Passphrase of an encrypted PEM private key."),
+    keyStorePassword: secret.optional().describe("Store password of a keystore in keyStorePath."),
+    keyPassword: secret.optional().describe("Password of the key entry, when it differs from keyStorePassword (JKS/JCEKS)."),
+    keyAlias: z.string().min(1).optional().describe("Which private-key entry of the keystore; needed only when there are several."),
+    trustStorePassword: secret.optional().describe("Store password of a keystore in trustStorePath."),
+    rejectUnauthorized: flag.default(true).describe("Verify the peer's certificate."),
+    requireClientCert: flag.optional().describe("Server: request and require a client certificate (mTLS)."),
+    requireClientAuth: flag.optional().describe("Alias of requireClientCert."),
+    sniServerName: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe("Client: the SNI name sent and checked. Server: the name its certificate must cover."),
+    minVersion: z.enum(TLS_VERSIONS).default("TLSv1.2").describe("Lowest TLS version; the floor is TLSv1.2."),
+    maxVersion: z.enum(TLS_VERSIONS).optional().describe("Highest TLS version."),
+    ciphers: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe("OpenSSL cipher list; forward-secret AEAD suites only."),
   })
   .superRefine((props, context) => {
     if (
