@@ -1,25 +1,9 @@
 import { readFileSync } from "node:fs";
-import { registerHooks } from "node:module";
 import { join } from "node:path";
-
-// The bench harness is TypeScript source importing its siblings as ".js"; Node's type
-// stripping does not rewrite those, so map a missing ".js" in tooling/ to its ".ts".
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.endsWith(".js") || context.parentURL?.includes("/tooling/") !== true)
-        throw error;
-      return nextResolve(specifier.slice(0, -3) + ".ts", context);
-    }
-  },
-});
-
-const { measureThroughput, writeBenchReport } = await import("@node-mirth/bench-harness");
-const { parseHl7 } = await import("../dist/index.js");
-const { Message } = await import("node-hl7-client");
-const { Hl7Message: MedplumMessage } = await import("@medplum/core");
+import { measureThroughput, writeBenchReport } from "@node-mirth/bench-harness";
+import { Hl7Message as MedplumMessage } from "@medplum/core";
+import { Message } from "node-hl7-client";
+import { parseHl7 } from "../dist/index.js";
 
 const packageDir = join(import.meta.dirname, "..");
 const adt = readFileSync(join(packageDir, "src/__fixtures__/adt-a01.hl7"), "latin1");

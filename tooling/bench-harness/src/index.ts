@@ -3,5 +3,5 @@ export {
   measureThroughput,
   type ThroughputOptions,
   type ThroughputResult,
-} from "./measure-throughput.js";
-export { writeBenchReport, type BenchReport } from "./write-bench-report.js";
+} from "./measure-throughput.ts";
+export { writeBenchReport, type BenchReport } from "./write-bench-report.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { latencyPercentiles, measureThroughput } from "./measure-throughput.js";
+import { latencyPercentiles, measureThroughput } from "./measure-throughput.ts";
 
 describe("latencyPercentiles", () => {
   it("takes nearest-rank percentiles and converts ms to µs", () => {
