@@ -116,7 +116,16 @@ export class ScriptContext {
     const file = `nm-template-${index + 1}`;
     this.#startDeadline();
     try {
-      const result = this.#vm.evalCode(code, file);
+      let result: ReturnType<QuickJSContext["evalCode"]>;
+      try {
+        result = this.#guard(() => this.#vm.evalCode(code, file));
+      } catch (error) {
+        throw new NodeMirthError(
+          "ERR_SCRIPT_COMPILE",
+          `Code template ${index + 1} does not load: it is nested too deeply`,
+          { cause: error, details: { template: index + 1 } },
+        );
+      }
       if (result.error !== undefined) {
         const failure = this.#failure(result.error, {
           file,
@@ -157,9 +166,11 @@ export class ScriptContext {
     const where = { file, lineOffset: BODY_FIRST_LINE - 1, bodyLines: countLines(body) };
     this.#startDeadline();
     try {
-      const factory = this.#vm.evalCode(wrapScriptBody(body), file);
+      const factory = this.#guard(() => this.#vm.evalCode(wrapScriptBody(body), file));
       if (factory.error !== undefined) throw compileError(id, this.#failure(factory.error, where));
-      const made = this.#vm.callFunction(factory.value, this.#vm.undefined, this.#helpers);
+      const made = this.#guard(() =>
+        this.#vm.callFunction(factory.value, this.#vm.undefined, this.#helpers),
+      );
       factory.value.dispose();
       if (made.error !== undefined) throw compileError(id, this.#failure(made.error, where));
       if (this.#vm.typeof(made.value) !== "function") {

@@ -248,6 +248,22 @@ describe("limits", () => {
     }
   });
 
+  it("refuses source nested deeply enough to exhaust the parser's stack", async () => {
+    const s = await withHealthCheck();
+    const deep = "return " + "(".repeat(100_000) + "1" + ")".repeat(100_000) + ";";
+    expect(() => s.compile({ id: "deep", kind: "filter", code: deep })).toThrow(
+      expect.objectContaining({ code: "ERR_SCRIPT_COMPILE" }),
+    );
+    await vi.waitFor(() => expectHealthy(s));
+  });
+
+  it("rejects a code template nested too deeply", async () => {
+    const deep = "var x = " + "[".repeat(100_000) + "]".repeat(100_000) + ";";
+    await expect(createScriptSandbox({ codeTemplates: [deep] })).rejects.toMatchObject({
+      code: "ERR_SCRIPT_COMPILE",
+    });
+  });
+
   it("survives many failures in a row", async () => {
     const s = await withHealthCheck({ timeLimitMs: 50, memoryLimitBytes: 8 * 1024 * 1024 });
     s.compile({ id: "loop", kind: "filter", code: "for (;;) {}" });

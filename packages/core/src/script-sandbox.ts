@@ -101,7 +101,19 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     }
     const body = script.kind === "expression" ? `return (${script.code}\n);` : script.code;
     // Compiled now, so errors surface at deploy, and again whenever the context is rebuilt.
-    (this.#context ?? this.#revive())?.compile(script.id, body);
+    const context = this.#context ?? this.#revive();
+    try {
+      context?.compile(script.id, body);
+    } catch (error) {
+      if (context === undefined || !context.faulted) throw error;
+      // Source nested deeply enough to exhaust the host stack in the parser.
+      this.#replaceModule();
+      throw new NodeMirthError(
+        "ERR_SCRIPT_COMPILE",
+        `Script '${script.id}' does not compile: it is nested too deeply`,
+        { cause: error, details: { scriptId: script.id } },
+      );
+    }
     this.#sources.set(script.id, body);
   }
 
