@@ -78,9 +78,9 @@ export function resolveFraming(options: FramingOptions = {}): ResolvedFraming {
   return { mode, start, end, maxFrameBytes, lenientEnd: options.lenientEnd ?? mode === "MLLP" };
 }
 
-/** Wraps one message in the start and end blocks (RAW: the bytes as they are). */
-export function encodeFrame(payload: Buffer | string, framing: ResolvedFraming): Buffer {
-  const body = typeof payload === "string" ? Buffer.from(payload, "latin1") : payload;
+/** Wraps one message in the start and end blocks (RAW: the bytes as they are); strings are encoded first. */
+export function encodeFrame(payload: Buffer | string, framing: ResolvedFraming, encoding: BufferEncoding = "utf8"): Buffer {
+  const body = typeof payload === "string" ? Buffer.from(payload, encoding) : payload;
   if (framing.mode === "RAW") return body;
   return Buffer.concat([framing.start, body, framing.end]);
 }

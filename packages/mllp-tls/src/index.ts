@@ -17,4 +17,5 @@ export {
   type MllpMessageHandler,
   type MllpMessageInfo,
 } from "./mllp-listener.js";
-export { MllpSender, type MllpSenderOptions, type MllpSendResult } from "./mllp-sender.js";
+export { MllpSender, type MllpSendOptions, type MllpSenderOptions, type MllpSendResult } from "./mllp-sender.js";
+export { mllp, mllpPropertiesSchema, type MllpProperties, type MllpPropertiesInput } from "./mllp-connector.js";

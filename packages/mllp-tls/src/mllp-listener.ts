@@ -57,6 +57,8 @@ export interface MllpListenerOptions {
   stopTimeoutMs?: number;
   /** Frames decoded but not yet handled, per connection, before reading pauses; default 32. */
   maxQueuedFrames?: number;
+  /** How string answers become bytes; default utf8. */
+  encoding?: BufferEncoding;
   /** Names this listener in logs and bind errors; default "MLLP listener". */
   name?: string;
   log?: MllpLog;
@@ -395,7 +397,7 @@ export class MllpListener {
           break;
         }
         if (answer !== undefined && answer.length > 0 && !connection.socket.destroyed) {
-          const bytes = encodeFrame(answer, this.framing);
+          const bytes = encodeFrame(answer, this.framing, this.#options.encoding ?? "utf8");
           if (!connection.socket.write(bytes)) await waitForDrain(connection.socket);
         }
       }

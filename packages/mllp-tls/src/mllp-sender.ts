@@ -34,9 +34,18 @@ export interface MllpSenderOptions {
   validateAck?: boolean;
   /** With validateAck: MSA-2 must equal the MSH-10 sent; default true. */
   checkControlId?: boolean;
+  /** How string messages become bytes; default utf8. */
+  encoding?: BufferEncoding;
   /** RAW mode: the response ends after this long without bytes; default 500 ms. */
   rawIdleGapMs?: number;
   log?: MllpLog;
+}
+
+export interface MllpSendOptions {
+  /** Gives up the send (connect or wait) with ERR_MLLP_SENDER_CLOSED. */
+  signal?: AbortSignal;
+  /** Overrides the sender's validateAck for this message (say, content that is not HL7). */
+  validateAck?: boolean;
 }
 
 /** What the receiver said. Transport and protocol failures throw MllpError instead. */
@@ -125,8 +134,8 @@ export class MllpSender {
    * control-id failures (the connection is then dropped, so a late answer cannot be
    * mistaken for the next one's).
    */
-  send(message: Buffer | string, options: { signal?: AbortSignal } = {}): Promise<MllpSendResult> {
-    const run = this.#tail.then(() => this.#send(message, options.signal));
+  send(message: Buffer | string, options: MllpSendOptions = {}): Promise<MllpSendResult> {
+    const run = this.#tail.then(() => this.#send(message, options));
     this.#tail = run.catch(() => undefined);
     return run;
   }
@@ -143,12 +152,13 @@ export class MllpSender {
     return this.close();
   }
 
-  async #send(message: Buffer | string, signal: AbortSignal | undefined): Promise<MllpSendResult> {
+  async #send(message: Buffer | string, options: MllpSendOptions): Promise<MllpSendResult> {
+    const signal = options.signal;
     if (this.#closed) throw new MllpError("ERR_MLLP_SENDER_CLOSED", "the sender is stopped");
     signal?.throwIfAborted();
     clearTimeout(this.#idleTimer);
-    const payload = typeof message === "string" ? Buffer.from(message, "latin1") : message;
-    const validateAck = this.#options.validateAck ?? true;
+    const payload = typeof message === "string" ? Buffer.from(message, this.#options.encoding ?? "utf8") : message;
+    const validateAck = options.validateAck ?? this.#options.validateAck ?? true;
     const controlId = validateAck && (this.#options.checkControlId ?? true) ? readControlId(payload) : undefined;
     const link = this.#link !== undefined && !this.#link.socket.destroyed ? this.#link : await this.#connect(signal);
     if (this.#closed) {
