@@ -96,7 +96,10 @@ function inspectKeystore(path: string, bytes: Buffer, options: InspectOptions): 
     problems.push({
       severity: "warning",
       code: "ERR_CERTS_PASSPHRASE_REQUIRED",
-      message: `${path} was read without its store password: its integrity is not verified and its keys were not decrypted.`,
+      message:
+        contents.type === "pkcs12"
+          ? `${path} has no integrity MAC, so nothing vouches that it is unaltered; re-export it with a MAC.`
+          : `${path} was read without its store password: its integrity is not verified and its keys were not decrypted.`,
     });
   }
   const keyPassword = options.keyPassword ?? options.storePassword;

@@ -24,7 +24,7 @@ export interface KeystoreContents {
   type: KeystoreType;
   keyEntries: KeystoreKeyEntry[];
   trustedCertificates: KeystoreCertificateEntry[];
-  /** False when a JKS/JCEKS was read without its store password, so nothing vouches for it. */
+  /** False for a JKS/JCEKS read without its store password, or a PKCS12 without a MAC. */
   integrityChecked: boolean;
 }
 

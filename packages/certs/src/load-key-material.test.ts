@@ -278,6 +278,6 @@ describe("loadKeyMaterial from keystores", () => {
     );
     const warnings: CertsWarning[] = [];
     loadKeyMaterial({ trustStorePath }, { onWarning: (warning) => warnings.push(warning) });
-    expect(warnings.map((warning) => warning.message).join()).toContain("integrity was not verified");
+    expect(warnings.map((warning) => warning.message).join()).toContain("was not verified");
   });
 });

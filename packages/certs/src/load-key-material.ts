@@ -121,7 +121,7 @@ function loadTrustStore(file: string, props: TlsProperties, options: ResolvedCer
     if (!contents.integrityChecked) {
       options.onWarning({
         code: "ERR_CERTS_PASSPHRASE_REQUIRED",
-        message: `trust store ${file} was read without trustStorePassword, so its integrity was not verified; set trustStorePassword.`,
+        message: `the integrity of trust store ${file} was not verified (no trustStorePassword, or a PKCS12 without a MAC); set trustStorePassword or re-export the store.`,
         details: { file },
       });
     }

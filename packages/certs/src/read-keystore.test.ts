@@ -45,7 +45,9 @@ describe("readKeystore", () => {
     const contents = readKeystore(jks, { file: FILE, storePassword: "storepass" });
     expect(contents.keyEntries[0]!.chain[0]!.checkPrivateKey(contents.keyEntries[0]!.decryptKey("keypass"))).toBe(true);
     expect(contents.trustedCertificates.map((entry) => entry.alias)).toEqual(["root"]);
-    expect(readKeystore(pkcs12, { file: FILE, storePassword: "storepass" }).keyEntries[0]!.chain).toHaveLength(2);
+    const p12 = readKeystore(pkcs12, { file: FILE, storePassword: "storepass" });
+    expect(p12.keyEntries[0]!.chain).toHaveLength(2);
+    expect(p12.integrityChecked).toBe(true);
     expect(detectKeystoreType(jks)).toBe("jks");
     expect(detectKeystoreType(pkcs12)).toBe("pkcs12");
   });
@@ -62,6 +64,14 @@ describe("readKeystore", () => {
     const [entry] = readKeystore(v1, { file: FILE, storePassword: "pässwörd" }).keyEntries;
     expect(entry!.alias).toBe("sérveur");
     expect(entry!.chain[0]!.checkPrivateKey(entry!.decryptKey("pässwörd"))).toBe(true);
+  });
+
+  it("says when a PKCS12 has no MAC to verify", () => {
+    const pki = makeForgePki();
+    const noMac = makeForgePkcs12({ identity: pki.server, chain: [], password: "pw", useMac: false });
+    const contents = readKeystore(noMac, { file: FILE, storePassword: "pw" });
+    expect(contents.integrityChecked).toBe(false);
+    expect(contents.keyEntries).toHaveLength(1);
   });
 
   it("names an unsupported or PEM file", () => {

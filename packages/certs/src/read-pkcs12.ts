@@ -24,7 +24,7 @@ interface CertificateBag {
  */
 export function readPkcs12(bytes: Buffer, options: ReadKeystoreOptions): KeystoreContents {
   const { file } = options;
-  const pfx = decodePfx(bytes, options);
+  const { pfx, macVerified } = decodePfx(bytes, options);
   const keys: { alias: string; localKeyId: string | undefined; privateKey: KeyObject }[] = [];
   const certificates: CertificateBag[] = [];
   for (const contents of pfx.safeContents) {
@@ -56,10 +56,10 @@ export function readPkcs12(bytes: Buffer, options: ReadKeystoreOptions): Keystor
   const trustedCertificates: KeystoreCertificateEntry[] = certificates
     .filter((bag) => bag.trusted || !used.has(bag.certificate))
     .map((bag, index) => ({ alias: bag.friendlyName ?? `cert-${index + 1}`, certificate: bag.certificate }));
-  return { type: "pkcs12", keyEntries, trustedCertificates, integrityChecked: true };
+  return { type: "pkcs12", keyEntries, trustedCertificates, integrityChecked: macVerified };
 }
 
-function decodePfx(bytes: Buffer, options: ReadKeystoreOptions): forge.pkcs12.Pkcs12Pfx {
+function decodePfx(bytes: Buffer, options: ReadKeystoreOptions): { pfx: forge.pkcs12.Pkcs12Pfx; macVerified: boolean } {
   const { file, storePassword } = options;
   let asn1: forge.asn1.Asn1;
   try {
@@ -68,7 +68,10 @@ function decodePfx(bytes: Buffer, options: ReadKeystoreOptions): forge.pkcs12.Pk
     throw corrupt(file, error);
   }
   try {
-    return forge.pkcs12.pkcs12FromAsn1(asn1, false, storePassword ?? "");
+    const pfx = forge.pkcs12.pkcs12FromAsn1(asn1, false, storePassword ?? "");
+    // forge refuses a PFX whose macData it did not verify, so present means verified.
+    const macVerified = Array.isArray(asn1.value) && asn1.value.length > 2;
+    return { pfx, macVerified };
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     if (/password/i.test(text)) {

@@ -65,12 +65,17 @@ export function makeForgePkcs12(options: {
   chain: TestIdentity[];
   password: string;
   friendlyName?: string;
+  useMac?: boolean;
 }): Buffer {
   const asn1 = forge.pkcs12.toPkcs12Asn1(
     options.identity.forgeKey,
     [options.identity.forgeCert, ...options.chain.map((identity) => identity.forgeCert)],
     options.password,
-    { algorithm: "3des", ...(options.friendlyName === undefined ? {} : { friendlyName: options.friendlyName }) },
+    {
+      algorithm: "3des",
+      useMac: options.useMac ?? true,
+      ...(options.friendlyName === undefined ? {} : { friendlyName: options.friendlyName }),
+    },
   );
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary");
 }
