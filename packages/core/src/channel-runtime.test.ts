@@ -1,10 +1,12 @@
 import { parseHl7 } from "@node-mirth/hl7";
+import { createTempDir } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { createTestConnectors, hl7, until } from "./__tests__/test-connectors.js";
 import type { ChannelInput } from "./channel-schema.js";
 import { createEngine } from "./create-engine.js";
 import type { EngineEvent } from "./engine-events.js";
 import { MemoryStore } from "./memory-store.js";
+import { SqliteStore } from "./sqlite-store.js";
 
 type DestinationInput = ChannelInput["destinations"][number];
 
@@ -27,9 +29,12 @@ function channel(extra: Partial<ChannelInput> = {}): ChannelInput {
   };
 }
 
-async function setup(input: ChannelInput) {
+type StoreKind = "MemoryStore" | "SqliteStore";
+
+async function setup(input: ChannelInput, kind: StoreKind = "MemoryStore") {
   const kit = createTestConnectors();
-  const store = new MemoryStore();
+  const dir = kind === "SqliteStore" ? await createTempDir() : undefined;
+  const store = dir === undefined ? new MemoryStore() : new SqliteStore({ dataDir: dir.path });
   const engine = createEngine({ store, plugins: kit.plugins });
   const events: EngineEvent[] = [];
   engine.subscribe((event) => events.push(event));
@@ -43,6 +48,7 @@ async function setup(input: ChannelInput) {
     async [Symbol.asyncDispose]() {
       await engine.close();
       await store.close();
+      await dir?.remove();
     },
   };
 }
@@ -51,9 +57,11 @@ function ackCode(content: string | undefined): string | undefined {
   return content === undefined ? undefined : parseHl7(content).get("MSA.1");
 }
 
-describe("pipeline statuses", () => {
+describe.each<StoreKind>(["MemoryStore", "SqliteStore"])("pipeline statuses on %s", (kind) => {
+  const open = (input: ChannelInput) => setup(input, kind);
+
   it("takes a message RECEIVED → TRANSFORMED → QUEUED → SENT and keeps every content kind", async () => {
-    await using t = await setup(channel({ ack: { mode: "afterCommit" } }));
+    await using t = await open(channel({ ack: { mode: "afterCommit" } }));
     t.kit.behaviour.set("d1", { response: "OK" });
     const result = await t.dispatch(hl7({ controlId: "C42" }));
     expect(result.status).toBe("RECEIVED");
@@ -87,7 +95,7 @@ describe("pipeline statuses", () => {
   });
 
   it("filters with a field rule (MSH.9.1 == ADT) and answers AR for the filtered message", async () => {
-    await using t = await setup(
+    await using t = await open(
       channel({
         ack: { mode: "afterTransform" },
         filter: { rules: [{ type: "field", field: "MSH.9.1", operator: "==", value: "ADT" }] },
@@ -103,7 +111,7 @@ describe("pipeline statuses", () => {
   });
 
   it("runs mapper steps on the host: set a field from a value, a field or the channel map", async () => {
-    await using t = await setup(
+    await using t = await open(
       channel({
         transformer: {
           steps: [
@@ -129,7 +137,7 @@ describe("pipeline statuses", () => {
   });
 
   it("stores a message that is not HL7 as ERROR and answers AR, never dropping it", async () => {
-    await using t = await setup(channel());
+    await using t = await open(channel());
     const result = await t.dispatch("this is not HL7");
     expect(result.status).toBe("ERROR");
     expect(result.response?.outcome).toBe("reject");
@@ -142,7 +150,7 @@ describe("pipeline statuses", () => {
   });
 
   it("marks a destination whose transformer fails as ERROR and still delivers the others", async () => {
-    await using t = await setup(
+    await using t = await open(
       channel({
         destinations: [
           destination("d1"),
@@ -423,9 +431,11 @@ describe("destination queues", () => {
   });
 });
 
-describe("storage modes", () => {
+describe.each<StoreKind>(["MemoryStore", "SqliteStore"])("storage modes on %s", (kind) => {
+  const open = (input: ChannelInput) => setup(input, kind);
+
   async function kinds(storage: ChannelInput["storage"]) {
-    await using t = await setup(channel({ storage }));
+    await using t = await open(channel({ storage }));
     t.kit.behaviour.set("d1", { response: "R" });
     const result = await t.dispatch(hl7());
     await t.engine.idle("adt");
@@ -505,5 +515,85 @@ describe("Channel Writer and router", () => {
       await engine.close();
       await store.close();
     }
+  });
+});
+
+describe("group commit in the pipeline", () => {
+  it("lets concurrent dispatches share commits, and answers each only after its own is durable", async () => {
+    await using t = await setup(channel());
+    const before = t.store.metrics().commits;
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => t.dispatch(hl7({ controlId: `M${i}` }))),
+    );
+    const afterReceive = t.store.metrics().commits - before;
+    // Every answered message is already in the store.
+    for (const result of results)
+      expect(await t.store.getMessage("adt", result.messageId)).toBeDefined();
+    expect(afterReceive).toBeLessThanOrEqual(3);
+    await t.engine.idle("adt");
+    expect(t.store.metrics().commits - before).toBeLessThan(30);
+    expect(t.engine.commitMetrics().groups).toBeGreaterThanOrEqual(600);
+  });
+
+  it("makes dispatch wait while the processing backlog is full", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins, maxBacklog: 5 });
+    try {
+      await engine.deploy(channel());
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => kit.source("adt").dispatch({ content: hl7() })),
+      );
+      expect(new Set(results.map((r) => r.messageId)).size).toBe(50);
+      await engine.idle("adt");
+      expect(kit.sentTo("d1")).toHaveLength(50);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
+describe("halt and the postprocessor", () => {
+  it("halt leaves unsent work QUEUED in the store and the next start sends it", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            queue: { mode: "always", retryCount: 100, retryIntervalMs: 3_600_000 },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { failTimes: 1 });
+    const result = await t.dispatch(hl7());
+    await until(() => t.kit.behaviour.get("d1")?.failTimes === 0);
+    await t.engine.halt("adt");
+    expect((await t.store.listUnfinished("adt")).queued.map((r) => r.messageId)).toEqual([
+      result.messageId,
+    ]);
+    await t.engine.start("adt");
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([result.messageId]);
+  });
+
+  it("runs the postprocessor after the last destination, with the destinations' responses in responseMap", async () => {
+    await using t = await setup(
+      channel({
+        postprocessor: 'logger.info("post " + $("D1") + " " + $("D2"));',
+        destinations: [destination("d1"), destination("d2")],
+      }),
+    );
+    t.kit.behaviour.set("d1", { response: "R1" });
+    t.kit.behaviour.set("d2", { response: "R2" });
+    await t.dispatch(hl7());
+    await until(() => t.events.some((e) => e.type === "log" && e.text.startsWith("post")));
+    const line = t.events.find((e) => e.type === "log" && e.text.startsWith("post"));
+    expect(line).toMatchObject({
+      type: "log",
+      level: "info",
+      channelId: "adt",
+      text: "post R1 R2",
+    });
   });
 });
