@@ -297,11 +297,12 @@ export class ScriptContext {
         // A rejected promise nobody awaited is the script's business; limits are ours.
         if (failure.kind !== "error") return failure;
       }
-      // A job's failure usually just rejects its promise, even when a limit stopped it.
-      if (this.#interrupted) {
+      // A job's failure usually just rejects its promise, even when a limit stopped it; and a
+      // chain of tiny jobs may never run long enough for QuickJS to ask us.
+      if (this.#interrupted || performance.now() > this.#deadline) {
         return { message: this.#timeoutMessage(), kind: "timeout" };
       }
-      if (this.#nearMemoryCap()) {
+      if (this.nearMemoryCap()) {
         return { message: this.#memoryMessage(), kind: "memory" };
       }
     }
@@ -589,7 +590,7 @@ export class ScriptContext {
   }
 
   /** Linear memory within 1 MiB of its cap: whatever failed, memory is why. */
-  #nearMemoryCap(): boolean {
+  nearMemoryCap(): boolean {
     return this.#module.memoryBytes() + 1024 * 1024 >= this.#module.maxMemoryBytes;
   }
 
@@ -646,7 +647,7 @@ export class ScriptContext {
         kind: "timeout",
       });
     }
-    if (isOutOfMemory(error) || this.#nearMemoryCap()) {
+    if (isOutOfMemory(error) || this.nearMemoryCap()) {
       return withLine({
         message: this.#memoryMessage(),
         kind: "memory",

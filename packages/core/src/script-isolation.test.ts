@@ -176,6 +176,17 @@ describe("limits", () => {
     expectHealthy(s);
   });
 
+  it("stops an endless chain of promise jobs", async () => {
+    const s = await withHealthCheck({ timeLimitMs: 100 });
+    s.compile({
+      id: "chain",
+      kind: "transformer",
+      code: "(function next() { Promise.resolve().then(next); })();",
+    });
+    expect(failed(s.run("chain", bindings())).kind).toBe("timeout");
+    expectHealthy(s);
+  });
+
   it("stops a memory bomb at the memory limit and keeps working", async () => {
     const s = await withHealthCheck({ memoryLimitBytes: 16 * 1024 * 1024 });
     s.compile({

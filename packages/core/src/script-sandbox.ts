@@ -147,8 +147,11 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     if (!result.ok) {
       // A script stopped mid-way may have left globals half-built: start from a clean context.
       if (result.error.kind === "timeout") this.#rebuild();
-      // Linear memory never shrinks: give the grown instance back and move to the spare.
-      if (result.error.kind === "memory") this.#replaceModule();
+      if (result.error.kind === "memory") {
+        // Linear memory never shrinks: an instance at its cap goes back, the spare takes over.
+        if (context.nearMemoryCap()) this.#replaceModule();
+        else this.#rebuild();
+      }
     }
     return result;
   }
