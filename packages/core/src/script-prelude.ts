@@ -70,6 +70,16 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
   }
   function key(k) { return toStr(k); }
 
+  // An array that also answers the java.util.Set calls Mirth scripts make on keySet().
+  function javaSet(items) {
+    function hidden(name, fn) { defineProperty(items, name, { value: fn, enumerable: false }); }
+    hidden("toArray", function () { return items.slice(); });
+    hidden("contains", function (k) { return items.indexOf(toStr(k)) !== -1; });
+    hidden("size", function () { return items.length; });
+    hidden("isEmpty", function () { return items.length === 0; });
+    return items;
+  }
+
   function makeMap(index) {
     var name = NAMES[index];
     function readOnly() { throw new TypeError(name + " is read-only"); }
@@ -79,7 +89,7 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
       put: writable ? function (k, v) { return hMap(M.put, index, key(k), v); } : readOnly,
       containsKey: function (k) { return hMap(M.containsKey, index, key(k)); },
       remove: writable ? function (k) { return hMap(M.remove, index, key(k)); } : readOnly,
-      keySet: function () { return hMap(M.keySet, index); },
+      keySet: function () { return javaSet(hMap(M.keySet, index)); },
       size: function () { return hMap(M.size, index); },
       isEmpty: function () { return hMap(M.size, index) === 0; },
       clear: writable ? function () { hMap(M.clear, index); } : readOnly,

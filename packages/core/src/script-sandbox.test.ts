@@ -224,6 +224,19 @@ describe("maps, $(), logger and router", () => {
     expect(b.channelMap.has("gone")).toBe(false);
   });
 
+  it("answers java.util.Set calls on keySet()", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "t",
+      kind: "filter",
+      code: "var ks = globalMap.keySet(); return [ks.toArray().join(','), ks.contains('b'), ks.contains('z'), ks.size(), ks.isEmpty(), ks.length];",
+    });
+    const b = bindings(HL7);
+    b.globalMap.set("a", 1);
+    b.globalMap.set("b", 2);
+    expect(ok(s.run("t", b)).returnValue).toEqual(["a,b", true, false, 2, false, 2]);
+  });
+
   it("refuses functions as map values", async () => {
     const s = await sandbox();
     s.compile({ id: "t", kind: "transformer", code: "globalMap.put('f', function () {});" });
