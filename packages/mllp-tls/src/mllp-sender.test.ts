@@ -180,6 +180,24 @@ describe("MllpSender", () => {
     await expect(sender.send(adt("Z3"))).rejects.toMatchObject({ code: "ERR_MLLP_SENDER_CLOSED" });
   });
 
+  it("encodes string messages as UTF-8 by default, or as configured", async () => {
+    const received: Buffer[] = [];
+    await using listener = new MllpListener({
+      onMessage: (message) => {
+        received.push(message);
+        return ackHandler(message);
+      },
+    });
+    const { port } = await listener.start();
+    const message = adt("U1").replace("DOE^JANE", "MÜLLER^RENÉ");
+    await using utf8 = new MllpSender({ host: "127.0.0.1", port });
+    await utf8.send(message);
+    await using latin1 = new MllpSender({ host: "127.0.0.1", port, encoding: "latin1" });
+    await latin1.send(message);
+    expect(received[0]!.toString("utf8")).toBe(message);
+    expect(received[1]!.toString("latin1")).toBe(message);
+  });
+
   it("refuses bad options", () => {
     expect(() => new MllpSender({ host: "", port: 1 })).toThrow(expect.objectContaining({ code: "ERR_MLLP_INVALID_OPTIONS" }));
     expect(() => new MllpSender({ host: "h", port: 70000 })).toThrow(expect.objectContaining({ code: "ERR_MLLP_INVALID_OPTIONS" }));
