@@ -39,11 +39,29 @@ describeWithPeers("TLS handshakes with openssl s_server / s_client", ["openssl",
     await dir?.remove();
   });
 
+  /** Handshakes a Node server refused, by error code; `atLeast` waits for them to arrive. */
+  interface Refusals {
+    codes: string[];
+    atLeast(count: number): Promise<string[]>;
+  }
+
   /** A Node TLS server on 127.0.0.1:0 that greets and closes; records refused handshakes. */
-  async function withNodeServer(options: TlsOptions, body: (port: number, refused: string[]) => Promise<void>): Promise<void> {
-    const refused: string[] = [];
+  async function withNodeServer(options: TlsOptions, body: (port: number, refused: Refusals) => Promise<void>): Promise<void> {
+    const codes: string[] = [];
+    let arrived: () => void = () => undefined;
+    const refused: Refusals = {
+      codes,
+      async atLeast(count) {
+        // s_client can exit on the alert before the server's event loop reports the refusal.
+        while (codes.length < count) await new Promise<void>((resolve) => (arrived = resolve));
+        return codes;
+      },
+    };
     const server = createServer(options, (socket) => socket.end(`${GREETING}\n`));
-    server.on("tlsClientError", (error: NodeJS.ErrnoException) => refused.push(error.code ?? error.message));
+    server.on("tlsClientError", (error: NodeJS.ErrnoException) => {
+      codes.push(error.code ?? error.message);
+      arrived();
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       await body((server.address() as { port: number }).port, refused);
@@ -109,13 +127,13 @@ describeWithPeers("TLS handshakes with openssl s_server / s_client", ["openssl",
       const base = ["-CAfile", pki.caBundle, "-verify_return_error"];
       const trusted = await sClient(port, [...base, "-cert", pki.clientCert, "-key", pki.clientKey]);
       expect(trusted.output).toContain(GREETING);
-      expect(refused).toEqual([]);
+      expect(refused.codes).toEqual([]);
 
       const anonymous = await sClient(port, base);
       expect(anonymous.output).not.toContain(GREETING);
       const stranger = await sClient(port, [...base, "-cert", pki.strangerCert, "-key", pki.strangerKey]);
       expect(stranger.output).not.toContain(GREETING);
-      expect(refused).toHaveLength(2);
+      expect(await refused.atLeast(2)).toHaveLength(2);
     });
   });
 
@@ -124,7 +142,7 @@ describeWithPeers("TLS handshakes with openssl s_server / s_client", ["openssl",
       const run = await sClient(port, ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"], { OPENSSL_CONF: emptyOpensslConf });
       expect(run.output).not.toContain(GREETING);
       expect(run.code).not.toBe(0);
-      expect(refused).toEqual(["ERR_SSL_UNSUPPORTED_PROTOCOL"]);
+      expect(await refused.atLeast(1)).toEqual(["ERR_SSL_UNSUPPORTED_PROTOCOL"]);
     });
   });
 
