@@ -428,34 +428,36 @@ export class ScriptContext {
     const op = numberArg(vm, opH);
     const which = numberArg(vm, docH);
     const doc = this.#current().doc(which);
-    const a = aH === undefined || vm.typeof(aH) !== "string" ? undefined : vm.getString(aH);
-    const text = a ?? "";
-    const b = bH === undefined ? undefined : this.#toHost(bH, "arguments");
+    // The guest passes a string as `a` always, and as `b` a string or a number as the op needs.
+    const text = aH === undefined ? "" : vm.getString(aH);
+    const bText = (): string => (bH === undefined ? "" : vm.getString(bH));
+    const bNumber = (): number | undefined => {
+      const n = bH === undefined ? Number.NaN : vm.getNumber(bH);
+      return Number.isInteger(n) && n >= 0 ? n : undefined;
+    };
     try {
       switch (op) {
         case HL7_OP.get:
           return vm.newString(doc.get(text));
         case HL7_OP.set:
-          doc.set(text, typeof b === "string" ? b : "");
+          doc.set(text, bText());
           return undefined;
         case HL7_OP.getRaw:
           return vm.newString(doc.getRaw(text));
         case HL7_OP.setRaw:
-          doc.setRaw(text, typeof b === "string" ? b : "");
+          doc.setRaw(text, bText());
           return undefined;
         case HL7_OP.has:
           return doc.has(text) ? vm.true : vm.false;
         case HL7_OP.segments:
-          return this.#toGuest(doc.segments(a));
+          return this.#toGuest(doc.segments(text === "" ? undefined : text));
         case HL7_OP.repetitions:
           return this.#toGuest(doc.repetitions(text));
         case HL7_OP.addSegment:
-          doc.addSegment(text, typeof b === "number" ? b : undefined);
+          doc.addSegment(text, bNumber());
           return undefined;
         case HL7_OP.removeSegment:
-          return doc.removeSegment(text, typeof b === "number" ? b : undefined)
-            ? vm.true
-            : vm.false;
+          return doc.removeSegment(text, bNumber()) ? vm.true : vm.false;
         case HL7_OP.toString:
           return vm.newString(doc.toString());
         case HL7_OP.toXml:

@@ -211,13 +211,13 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
       getRaw: function (p) { return hHl7(H.getRaw, doc, toStr(p)); },
       setRaw: function (p, v) { hHl7(H.setRaw, doc, toStr(p), text(v)); },
       has: function (p) { return hHl7(H.has, doc, toStr(p)); },
-      segments: function (name) { return hHl7(H.segments, doc, name === undefined ? undefined : toStr(name)); },
+      segments: function (name) { return hHl7(H.segments, doc, name === undefined || name === null ? "" : toStr(name)); },
       repetitions: function (p) { return hHl7(H.repetitions, doc, toStr(p)); },
-      addSegment: function (t, at) { hHl7(H.addSegment, doc, toStr(t), at); },
-      removeSegment: function (name, occurrence) { return hHl7(H.removeSegment, doc, toStr(name), occurrence); },
-      toString: function () { return hHl7(H.toString, doc); },
-      toXml: function () { return hHl7(H.toXml, doc); },
-      toJSON: function () { return hHl7(H.toString, doc); }
+      addSegment: function (t, at) { hHl7(H.addSegment, doc, toStr(t), at === undefined ? -1 : Number(at)); },
+      removeSegment: function (name, occurrence) { return hHl7(H.removeSegment, doc, toStr(name), occurrence === undefined ? 1 : Number(occurrence)); },
+      toString: function () { return hHl7(H.toString, doc, ""); },
+      toXml: function () { return hHl7(H.toXml, doc, ""); },
+      toJSON: function () { return hHl7(H.toString, doc, ""); }
     });
   }
   var MSG = hl7(0), TMP = hl7(1);

@@ -125,6 +125,37 @@ describe("filters and transformers on HL7 v2", () => {
     });
   });
 
+  it("adds and removes segments and writes raw ER7", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "t",
+      kind: "transformer",
+      code: [
+        "msg.removeSegment('OBX', 2);",
+        "msg.addSegment('ZPI|1|A^B');",
+        "msg.addSegment('NTE|1||note', 2);",
+        "msg.setRaw('PID.3', 'A~B');",
+        "return [msg.repetitions('PID.3'), msg.removeSegment('ZZZ')];",
+      ].join("\n"),
+    });
+    const result = ok(s.run("t", bindings(HL7)));
+    expect(result.returnValue).toEqual([["A", "B"], false]);
+    expect(result.message.content.split("\r").map((segment) => segment.slice(0, 3))).toEqual([
+      "MSH",
+      "PID",
+      "NTE",
+      "OBX",
+      "ZPI",
+    ]);
+    expect(result.message.content).toContain("PID|1||A~B||");
+  });
+
+  it("reports a misuse of the HL7 API with the script's line", async () => {
+    const s = await sandbox();
+    s.compile({ id: "t", kind: "transformer", code: "\nmsg.addSegment('MSH|^~\\\\&|again');" });
+    expect(failed(s.run("t", bindings(HL7)))).toMatchObject({ line: 2, kind: "error" });
+  });
+
   it("lets a script replace msg with new ER7 text", async () => {
     const s = await sandbox();
     s.compile({ id: "t", kind: "transformer", code: "msg = 'MSH|^~\\\\&|X\\rPID|1';" });
