@@ -32,6 +32,7 @@ import {
 } from "./message-store.js";
 import { buildSourceResponse, buildUnparseableResponse } from "./source-response.js";
 import { storagePolicy, type StoragePolicy } from "./storage-policy.js";
+import { withDeadline } from "./with-deadline.js";
 
 /** A destination with its connector and compiled scripts. */
 export interface CompiledDestination {
@@ -67,6 +68,8 @@ export interface ChannelRuntimeOptions {
   route: (channel: string, content: string) => Promise<DispatchResult>;
   /** Messages waiting for stage 2 before `dispatch` waits: memory stays bounded under load. */
   maxBacklog?: number;
+  /** How long `stop` waits for the source and for sends in flight before it cuts them off. */
+  stopTimeoutMs?: number;
 }
 
 /** How one destination ended for one message, for the ACK policy and waitForPrevious. */
@@ -101,6 +104,7 @@ interface Delivery extends QueueEntry {
 }
 
 const DEFAULT_MAX_BACKLOG = 10_000;
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** Messages processed per turn of the event loop, so I/O is never starved. */
 const PROCESS_SLICE = 256;
 
@@ -150,6 +154,10 @@ export class ChannelRuntime {
         }),
       );
     }
+  }
+
+  get #stopTimeoutMs(): number {
+    return this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   }
 
   get state(): ChannelState {
@@ -388,7 +396,20 @@ export class ChannelRuntime {
     try {
       while (this.#backlog.length > 0) {
         const slice = this.#backlog.splice(0, PROCESS_SLICE);
-        for (const message of slice) this.#process(message);
+        for (const message of slice) {
+          try {
+            this.#process(message);
+          } catch (error) {
+            // A defect, not a script failure (those are caught per message): the message stays
+            // RECEIVED in the store and is processed again on the next start.
+            this.#log(
+              "error",
+              `message ${message.messageId}: processing aborted (${errorKind(error)})`,
+            );
+            message.processed.resolve("ERROR");
+            this.#inFlight.delete(message);
+          }
+        }
         const waiters = this.#backlogWaiters;
         this.#backlogWaiters = [];
         for (const wake of waiters) wake();
@@ -475,6 +496,7 @@ export class ChannelRuntime {
       deliveries.length = 0;
       events.length = 0;
       message.outcomes.clear();
+      message.left = 0;
       this.#log("warn", `message ${messageId}: source processing failed (${errorKind(error)})`);
     }
     if (this.#storage.keeps("maps")) {
@@ -482,7 +504,7 @@ export class ChannelRuntime {
         messageId,
         connectorId: SOURCE_CONNECTOR_ID,
         kind: "maps",
-        content: JSON.stringify({ channelMap: Object.fromEntries(message.channelMap) }),
+        content: mapsJson(message.channelMap),
       });
     }
     const committed = this.#write(writes);
@@ -995,15 +1017,21 @@ export class ChannelRuntime {
 
   async #stopSource(): Promise<void> {
     this.#source.abort();
-    try {
-      await this.#compiled.source.stop();
-    } catch (error) {
+    const stopped = this.#compiled.source.stop().catch((error: unknown) => {
       this.#log("warn", `source stop failed (${describe(error)})`);
+    });
+    if (!(await withDeadline(stopped, this.#stopTimeoutMs))) {
+      this.#log("warn", `source did not stop within ${this.#stopTimeoutMs} ms; left behind`);
     }
   }
 
   async #stopQueues(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((queue) => queue.stop()));
+    const stopped = Promise.all([...this.#queues.values()].map((queue) => queue.stop()));
+    if (!(await withDeadline(stopped, this.#stopTimeoutMs))) {
+      // Sends still in flight are cut off; their messages stay QUEUED and are sent after restart.
+      this.#sends.abort();
+      this.#log("warn", `sends in flight did not finish within ${this.#stopTimeoutMs} ms; aborted`);
+    }
     for (const destination of this.#compiled.destinations) {
       try {
         await destination.connector.stop?.();
@@ -1106,6 +1134,19 @@ function settle(
 ): void {
   outcome.first.resolve(value);
   outcome.done.resolve();
+}
+
+/** The channel map as stored JSON; values JSON cannot hold are stored as their type name. */
+function mapsJson(channelMap: Map<string, unknown>): string {
+  try {
+    return JSON.stringify({ channelMap: Object.fromEntries(channelMap) });
+  } catch {
+    return JSON.stringify({
+      channelMap: Object.fromEntries(
+        [...channelMap].map(([key, value]) => [key, `[${typeof value}]`]),
+      ),
+    });
+  }
 }
 
 function outcomeOf(status: MessageStatus): SourceResponse["outcome"] {

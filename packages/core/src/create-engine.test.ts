@@ -240,6 +240,38 @@ describe("createEngine lifecycle", () => {
   });
 });
 
+describe("stop with a deadline", () => {
+  it("finishes even when a send hangs; the message stays QUEUED and is sent after restart", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins, stopTimeoutMs: 50 });
+    try {
+      await engine.deploy(channel());
+      let hung = 0;
+      kit.behaviour.set("d1", {
+        gate: () => {
+          hung++;
+          return new Promise<void>(() => undefined);
+        },
+      });
+      const result = await engine.dispatch("adt", { content: hl7() });
+      await until(() => hung === 1);
+      await engine.stop("adt");
+      expect(engine.status("adt").state).toBe("stopped");
+      expect((await store.listUnfinished("adt")).queued.map((r) => r.messageId)).toEqual([
+        result.messageId,
+      ]);
+      kit.behaviour.set("d1", {});
+      await engine.start("adt");
+      await engine.idle("adt");
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual([result.messageId]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
 describe("recovery", () => {
   function crashedState(): StoreWrite[] {
     const now = Date.now();

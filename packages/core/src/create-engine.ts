@@ -46,6 +46,8 @@ export interface EngineOptions {
   sandbox?: ScriptSandboxOptions;
   /** Per channel: received messages waiting for processing before `dispatch` waits. */
   maxBacklog?: number;
+  /** How long stopping a channel waits for its source and sends in flight; default 10 s. */
+  stopTimeoutMs?: number;
 }
 
 export interface ChannelStatus {
@@ -389,6 +391,7 @@ export function createEngine(options: EngineOptions): Engine {
       configurationMap,
       route: (channel, content) => router.routeMessage(channel, content),
       ...(options.maxBacklog === undefined ? {} : { maxBacklog: options.maxBacklog }),
+      ...(options.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: options.stopTimeoutMs }),
     });
     deployed.set(id, { runtime, sandbox });
     events.emit({ type: "channelState", channelId: id, state: "deployed", at: Date.now() });

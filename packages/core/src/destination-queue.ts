@@ -82,20 +82,23 @@ export class DestinationQueue<E extends QueueEntry> {
   }
 
   /**
-   * Stops the workers after the attempt each is making; entries left in memory stay QUEUED
-   * in the store and come back with recovery. `signal` cuts a backoff wait short at once.
+   * Stops the workers after the attempt each is making (a backoff wait ends at once);
+   * entries left in memory stay QUEUED in the store and come back with recovery.
    */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#stop.abort();
-    for (const lane of this.#lanes) lane.wake?.();
-    await Promise.all(this.#lanes.map((lane) => lane.worker));
+    const workers = this.#lanes.map((lane) => lane.worker);
+    // Cleared now, not after the workers: a worker cut off by a deadline must not touch
+    // the lanes of a later start. Each worker holds its current entry itself.
     for (const lane of this.#lanes) {
       lane.items = [];
+      lane.wake?.();
       lane.worker = Promise.resolve();
     }
     this.#notifyIdle();
+    await Promise.all(workers);
   }
 
   /** Resolves when every lane is empty (or the queue stops). */
@@ -124,25 +127,29 @@ export class DestinationQueue<E extends QueueEntry> {
         lane.wake = undefined;
         continue;
       }
-      try {
-        await entry.ready;
-      } catch {
+      const accepted = await entry.ready.then(
+        () => true,
         // Its commit failed, so it was never accepted: the dispatch was rejected instead.
-        lane.items.shift();
-        continue;
-      }
-      if (entry.after !== undefined && !(await untilAborted(entry.after, signal))) return;
-      for (;;) {
-        const result = await this.#attempt(entry, entry.sendAttempts >= this.#policy.retryCount);
-        if (result === "done") break;
-        const wait = retryDelayMs(this.#policy, entry.sendAttempts);
-        try {
-          await delay(wait, undefined, { signal });
-        } catch {
-          return;
-        }
-      }
+        () => false,
+      );
+      if (signal.aborted) return;
+      if (accepted && !(await this.#deliver(entry, signal))) return;
       lane.items.shift();
+    }
+  }
+
+  /** All attempts at one entry; false when the queue stopped before it was done. */
+  async #deliver(entry: E, signal: AbortSignal): Promise<boolean> {
+    if (entry.after !== undefined && !(await untilAborted(entry.after, signal))) return false;
+    for (;;) {
+      const result = await this.#attempt(entry, entry.sendAttempts >= this.#policy.retryCount);
+      if (signal.aborted) return false;
+      if (result === "done") return true;
+      try {
+        await delay(retryDelayMs(this.#policy, entry.sendAttempts), undefined, { signal });
+      } catch {
+        return false;
+      }
     }
   }
 
