@@ -1,0 +1,41 @@
+/**
+ * The engine process of the kill -9 test: an SQLite-backed channel with an `mllp` source on
+ * `sourcePort` and an `mllp` destination to `downstreamPort` (queue always, retried until
+ * delivered). Prints `ready` once listening; on SIGTERM delivers what is left and exits 0.
+ * Usage: node --import ./ts-resolve-hook.ts kill-child.ts <dataDir> <sourcePort> <downstreamPort>
+ */
+import { createEngine, SqliteStore } from "@node-mirth/core";
+import { mllp } from "../mllp-connector.js";
+
+const [dataDir, sourcePort, downstreamPort] = process.argv.slice(2);
+if (dataDir === undefined || sourcePort === undefined || downstreamPort === undefined) {
+  throw new Error("usage: kill-child <dataDir> <sourcePort> <downstreamPort>");
+}
+
+const store = new SqliteStore({ dataDir });
+const engine = createEngine({ store, plugins: [mllp()] });
+await engine.deploy({
+  id: "kill9",
+  name: "kill -9",
+  source: { type: "mllp", properties: { port: Number(sourcePort) } },
+  destinations: [
+    {
+      id: "out",
+      name: "Downstream",
+      connector: { type: "mllp", properties: { host: "127.0.0.1", port: Number(downstreamPort), responseTimeoutMs: 5_000 } },
+      queue: { mode: "always", retryCount: 100_000, retryIntervalMs: 20 },
+    },
+  ],
+});
+process.stdout.write("ready\n");
+
+process.once("SIGTERM", () => {
+  void engine
+    .idle("kill9")
+    .then(() => engine.close())
+    .then(() => store.close())
+    .then(() => {
+      process.stdout.write("done\n");
+      process.exit(0);
+    });
+});
