@@ -231,7 +231,11 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     if (type === 0) return which === 0 ? MSG : TMP;
     if (type === 2) {
       try { return parse(content); }
-      catch (e) { throw new SyntaxError((which === 0 ? "msg" : "tmp") + " is not valid JSON: " + e.message); }
+      catch (e) {
+        // QuickJS quotes the offending token, which is message content: keep only the kind of problem.
+        var why = toStr(e && e.message).replace(/:\s*'[\s\S]*$/, "");
+        throw new SyntaxError((which === 0 ? "msg" : "tmp") + " is not valid JSON: " + why);
+      }
     }
     return content;
   }

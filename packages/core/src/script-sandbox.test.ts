@@ -220,6 +220,10 @@ describe("JSON, XML and RAW messages", () => {
     const s = await sandbox();
     s.compile({ id: "t", kind: "transformer", code: "msg.a = 1;" });
     expect(failed(s.run("t", bindings("{nope", "JSON"))).message).toMatch(/msg is not valid JSON/);
+    // The offending token is message content and stays out of the error.
+    expect(failed(s.run("t", bindings('{"name": DOE^JOHN}', "JSON"))).message).toBe(
+      "SyntaxError: msg is not valid JSON: unexpected token",
+    );
   });
 });
 
