@@ -5,7 +5,10 @@ import type { X509Certificate } from "node:crypto";
  * one that issued the previous. Stops at a self-issued certificate or when no issuer is
  * in the pool; never loops.
  */
-export function buildChain(leaf: X509Certificate, pool: readonly X509Certificate[]): X509Certificate[] {
+export function buildChain(
+  leaf: X509Certificate,
+  pool: readonly X509Certificate[],
+): X509Certificate[] {
   const chain = [leaf];
   const remaining = [...pool];
   let current = leaf;

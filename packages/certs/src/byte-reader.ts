@@ -65,7 +65,7 @@ export class ByteReader {
  */
 function decodeModifiedUtf8(bytes: Buffer): string {
   const units: number[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const first = bytes[i] ?? 0;
     if (first < 0x80) {
       units.push(first);
@@ -74,7 +74,9 @@ function decodeModifiedUtf8(bytes: Buffer): string {
       units.push(((first & 0x1f) << 6) | ((bytes[i + 1] ?? 0) & 0x3f));
       i += 2;
     } else {
-      units.push(((first & 0x0f) << 12) | (((bytes[i + 1] ?? 0) & 0x3f) << 6) | ((bytes[i + 2] ?? 0) & 0x3f));
+      units.push(
+        ((first & 0x0f) << 12) | (((bytes[i + 1] ?? 0) & 0x3f) << 6) | ((bytes[i + 2] ?? 0) & 0x3f),
+      );
       i += 3;
     }
   }

@@ -9,8 +9,10 @@ export const CERTS_ERROR_CODES = {
   ERR_CERTS_NOT_PEM: "A file holds no PEM block of the kind expected (key, certificate).",
   ERR_CERTS_INVALID_KEY: "A private key cannot be parsed.",
   ERR_CERTS_INVALID_CERTIFICATE: "A certificate cannot be parsed.",
-  ERR_CERTS_PASSPHRASE_REQUIRED: "A private key or keystore is encrypted and no passphrase or password was given.",
-  ERR_CERTS_BAD_PASSWORD: "A passphrase, store password or key password is wrong (or the keystore was altered).",
+  ERR_CERTS_PASSPHRASE_REQUIRED:
+    "A private key or keystore is encrypted and no passphrase or password was given.",
+  ERR_CERTS_BAD_PASSWORD:
+    "A passphrase, store password or key password is wrong (or the keystore was altered).",
   ERR_CERTS_KEY_MISMATCH: "The private key does not belong to the leaf certificate.",
   ERR_CERTS_EXPIRED: "A certificate is past its not-after date.",
   ERR_CERTS_NOT_YET_VALID: "A certificate is before its not-before date.",
@@ -22,11 +24,14 @@ export const CERTS_ERROR_CODES = {
   ERR_CERTS_NO_KEY_ENTRY: "A keystore holds no private-key entry where one is needed.",
   ERR_CERTS_ALIAS_NOT_FOUND: "The requested alias is not a private-key entry of the keystore.",
   ERR_CERTS_ALIAS_REQUIRED: "A keystore holds several private-key entries and no alias was chosen.",
-  ERR_CERTS_MISSING_SETTING: "A TLS setting the connection needs (key, certificate, trust store) is not set.",
+  ERR_CERTS_MISSING_SETTING:
+    "A TLS setting the connection needs (key, certificate, trust store) is not set.",
   ERR_CERTS_INVALID_PROPERTIES: "TLS properties do not match the schema.",
-  ERR_CERTS_INSECURE_SETTING: "A TLS setting weaker than the floor, without MIRTH_ALLOW_INSECURE_TLS=1.",
+  ERR_CERTS_INSECURE_SETTING:
+    "A TLS setting weaker than the floor, without MIRTH_ALLOW_INSECURE_TLS=1.",
   ERR_CERTS_OUTPUT_FAILED: "Converted PEM files could not be written.",
-  ERR_CERTS_PASSWORD_UNAVAILABLE: "The CLI could not obtain a password (unset variable, unreadable file, no terminal).",
+  ERR_CERTS_PASSWORD_UNAVAILABLE:
+    "The CLI could not obtain a password (unset variable, unreadable file, no terminal).",
 } as const;
 
 export type CertsErrorCode = keyof typeof CERTS_ERROR_CODES;

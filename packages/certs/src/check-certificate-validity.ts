@@ -28,7 +28,11 @@ export function checkCertificateValidity(
 }
 
 /** The validity error for `facts` at `now`, or undefined when it is valid. */
-export function validityProblem(facts: CertificateFacts, file: string, now: Date): CertsError | undefined {
+export function validityProblem(
+  facts: CertificateFacts,
+  file: string,
+  now: Date,
+): CertsError | undefined {
   const details = { file, subject: facts.subject };
   if (now.getTime() > facts.notAfter.getTime()) {
     return new CertsError(

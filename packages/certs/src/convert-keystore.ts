@@ -37,7 +37,10 @@ export interface ConvertKeystoreResult {
  * take: keyStorePath = `<alias>.key`, certStorePath = `<alias>.crt`, trustStorePath = `ca.crt`.
  * A store without private-key entries (a trust store) gives only `ca.crt`.
  */
-export async function convertKeystore(path: string, options: ConvertKeystoreOptions): Promise<ConvertKeystoreResult> {
+export async function convertKeystore(
+  path: string,
+  options: ConvertKeystoreOptions,
+): Promise<ConvertKeystoreResult> {
   const bytes = readOperatorFile(path, "keystore");
   if (looksLikePem(bytes)) {
     throw new CertsError(
@@ -48,11 +51,18 @@ export async function convertKeystore(path: string, options: ConvertKeystoreOpti
   }
   const contents = readKeystore(bytes, { file: path, storePassword: options.storePassword });
   const now = new Date();
-  const caCertificates = contents.trustedCertificates.map((entry) => describeCertificate(entry.certificate, now));
-  const trustOnly = contents.keyEntries.length === 0 && options.alias === undefined && caCertificates.length > 0;
+  const caCertificates = contents.trustedCertificates.map((entry) =>
+    describeCertificate(entry.certificate, now),
+  );
+  const trustOnly =
+    contents.keyEntries.length === 0 && options.alias === undefined && caCertificates.length > 0;
   const entry = trustOnly ? undefined : selectKeyEntry(contents, path, options.alias);
   const privateKey = entry?.decryptKey(options.keyPassword ?? options.storePassword);
-  if (entry !== undefined && privateKey !== undefined && entry.chain[0]?.checkPrivateKey(privateKey) !== true) {
+  if (
+    entry !== undefined &&
+    privateKey !== undefined &&
+    entry.chain[0]?.checkPrivateKey(privateKey) !== true
+  ) {
     throw new CertsError(
       "ERR_CERTS_KEY_MISMATCH",
       `entry "${entry.alias}" in ${path} has no certificate chain matching its private key; repair it with keytool -importcert -alias ${entry.alias} (the signed certificate reply).`,
@@ -69,7 +79,11 @@ export async function convertKeystore(path: string, options: ConvertKeystoreOpti
     await writeFresh(keyFile, String(privateKey.export({ type: "pkcs8", format: "pem" })), 0o600);
   }
   if (certFile !== undefined && entry !== undefined) {
-    await writeFresh(certFile, entry.chain.map((certificate) => certificate.toString()).join(""), 0o644);
+    await writeFresh(
+      certFile,
+      entry.chain.map((certificate) => certificate.toString()).join(""),
+      0o644,
+    );
   }
   if (caFile !== undefined) {
     await writeFresh(caFile, caCertificates.map((facts) => facts.x509.toString()).join(""), 0o644);

@@ -11,7 +11,10 @@ import { parseTlsProperties, type TlsPropertiesInput } from "./tls-properties-sc
  * roots) and its name checked, SNI from sniServerName, and a client certificate when
  * keyStorePath is set (mTLS).
  */
-export function createClientTlsOptions(props: TlsPropertiesInput, options: CertsOptions = {}): ConnectionOptions {
+export function createClientTlsOptions(
+  props: TlsPropertiesInput,
+  options: CertsOptions = {},
+): ConnectionOptions {
   const parsed = parseTlsProperties(props);
   const resolved = resolveCertsOptions(options);
   enforceTlsFloor(parsed, resolved);

@@ -12,7 +12,10 @@ import { parseTlsProperties, type TlsPropertiesInput } from "./tls-properties-sc
  * verified against trustStorePath. Everything is read and checked now, so a listener with
  * bad key material fails at start, not at its first handshake.
  */
-export function createServerTlsOptions(props: TlsPropertiesInput, options: CertsOptions = {}): TlsOptions {
+export function createServerTlsOptions(
+  props: TlsPropertiesInput,
+  options: CertsOptions = {},
+): TlsOptions {
   const parsed = parseTlsProperties(props);
   const resolved = resolveCertsOptions(options);
   enforceTlsFloor(parsed, resolved);
@@ -32,7 +35,10 @@ export function createServerTlsOptions(props: TlsPropertiesInput, options: Certs
   }
   const name = parsed.sniServerName;
   if (name !== undefined) {
-    const covered = isIP(name) === 0 ? leaf.x509.checkHost(name) !== undefined : leaf.x509.checkIP(name) !== undefined;
+    const covered =
+      isIP(name) === 0
+        ? leaf.x509.checkHost(name) !== undefined
+        : leaf.x509.checkIP(name) !== undefined;
     if (!covered) {
       throw new CertsError(
         "ERR_CERTS_NAME_MISMATCH",
@@ -55,5 +61,7 @@ export function createServerTlsOptions(props: TlsPropertiesInput, options: Certs
 }
 
 function missing(setting: string, why: string): CertsError {
-  return new CertsError("ERR_CERTS_MISSING_SETTING", `${setting} is not set: ${why}.`, { details: { setting } });
+  return new CertsError("ERR_CERTS_MISSING_SETTING", `${setting} is not set: ${why}.`, {
+    details: { setting },
+  });
 }

@@ -1,6 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { connect, createServer, type ConnectionOptions, type TLSSocket, type TlsOptions } from "node:tls";
+import {
+  connect,
+  createServer,
+  type ConnectionOptions,
+  type TLSSocket,
+  type TlsOptions,
+} from "node:tls";
 import { createTempDir, type TempDir } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CertsWarning } from "./certs-options.js";
@@ -34,7 +40,10 @@ afterAll(async () => {
 });
 
 /** One handshake between a Node server and client on loopback port 0; closed whatever happens. */
-async function handshake(server: TlsOptions, client: ConnectionOptions): Promise<{ ok: true; protocol: string | null } | { ok: false; error: string }> {
+async function handshake(
+  server: TlsOptions,
+  client: ConnectionOptions,
+): Promise<{ ok: true; protocol: string | null } | { ok: false; error: string }> {
   const listener = createServer(server, (socket) => socket.end("ok"));
   listener.on("tlsClientError", () => undefined);
   await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
@@ -46,9 +55,15 @@ async function handshake(server: TlsOptions, client: ConnectionOptions): Promise
       let received = "";
       socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
       socket.on("end", () =>
-        resolve(received === "ok" ? { ok: true, protocol: socket!.getProtocol() } : { ok: false, error: "closed by server" }),
+        resolve(
+          received === "ok"
+            ? { ok: true, protocol: socket!.getProtocol() }
+            : { ok: false, error: "closed by server" },
+        ),
       );
-      socket.on("error", (error: NodeJS.ErrnoException) => resolve({ ok: false, error: error.code ?? error.message }));
+      socket.on("error", (error: NodeJS.ErrnoException) =>
+        resolve({ ok: false, error: error.code ?? error.message }),
+      );
     });
   } finally {
     socket?.destroy();
@@ -58,7 +73,10 @@ async function handshake(server: TlsOptions, client: ConnectionOptions): Promise
 
 describe("createServerTlsOptions", () => {
   it("builds a TLS 1.2+ AEAD server from PEM files", () => {
-    const options = createServerTlsOptions({ keyStorePath: paths.serverKey, certStorePath: paths.serverChain });
+    const options = createServerTlsOptions({
+      keyStorePath: paths.serverKey,
+      certStorePath: paths.serverChain,
+    });
     expect(options).toMatchObject({
       minVersion: "TLSv1.2",
       ciphers: DEFAULT_TLS_CIPHERS,
@@ -70,9 +88,16 @@ describe("createServerTlsOptions", () => {
   });
 
   it("requests and requires a client certificate for mTLS, and needs the CA to check it", () => {
-    const props = { keyStorePath: paths.serverKey, certStorePath: paths.serverChain, requireClientAuth: true };
+    const props = {
+      keyStorePath: paths.serverKey,
+      certStorePath: paths.serverChain,
+      requireClientAuth: true,
+    };
     expect(() => createServerTlsOptions(props)).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_MISSING_SETTING", message: expect.stringContaining("trustStorePath") }),
+      expect.objectContaining({
+        code: "ERR_CERTS_MISSING_SETTING",
+        message: expect.stringContaining("trustStorePath"),
+      }),
     );
     const options = createServerTlsOptions({ ...props, trustStorePath: paths.ca });
     expect(options.requestCert).toBe(true);
@@ -91,9 +116,14 @@ describe("createServerTlsOptions", () => {
   });
 
   it("needs a key and a certificate", () => {
-    expect(() => createServerTlsOptions({})).toThrow(expect.objectContaining({ message: expect.stringContaining("keyStorePath") }));
+    expect(() => createServerTlsOptions({})).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("keyStorePath") }),
+    );
     expect(() => createServerTlsOptions({ keyStorePath: paths.serverKey })).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_MISSING_SETTING", message: expect.stringContaining("certStorePath") }),
+      expect.objectContaining({
+        code: "ERR_CERTS_MISSING_SETTING",
+        message: expect.stringContaining("certStorePath"),
+      }),
     );
   });
 
@@ -107,18 +137,33 @@ describe("createServerTlsOptions", () => {
   });
 
   it("refuses insecure settings unless allowed, then warns on every use", () => {
-    const props = { keyStorePath: paths.serverKey, certStorePath: paths.serverChain, minVersion: "TLSv1.1" } as const;
-    expect(() => createServerTlsOptions(props, { env: {} })).toThrow(expect.objectContaining({ code: "ERR_CERTS_INSECURE_SETTING" }));
+    const props = {
+      keyStorePath: paths.serverKey,
+      certStorePath: paths.serverChain,
+      minVersion: "TLSv1.1",
+    } as const;
+    expect(() => createServerTlsOptions(props, { env: {} })).toThrow(
+      expect.objectContaining({ code: "ERR_CERTS_INSECURE_SETTING" }),
+    );
     const warnings: CertsWarning[] = [];
-    const options = { env: { MIRTH_ALLOW_INSECURE_TLS: "1" }, onWarning: (w: CertsWarning) => warnings.push(w) };
+    const options = {
+      env: { MIRTH_ALLOW_INSECURE_TLS: "1" },
+      onWarning: (w: CertsWarning) => warnings.push(w),
+    };
     createServerTlsOptions(props, options);
     createServerTlsOptions(props, options);
-    expect(warnings.map((warning) => warning.details.setting)).toEqual(["minVersion: TLSv1.1", "minVersion: TLSv1.1"]);
+    expect(warnings.map((warning) => warning.details.setting)).toEqual([
+      "minVersion: TLSv1.1",
+      "minVersion: TLSv1.1",
+    ]);
   });
 
   it("warns through process.emitWarning when no hook is given", async () => {
     const seen = new Promise<Error>((resolve) => process.once("warning", resolve));
-    createClientTlsOptions({ rejectUnauthorized: false }, { env: { MIRTH_ALLOW_INSECURE_TLS: "1" } });
+    createClientTlsOptions(
+      { rejectUnauthorized: false },
+      { env: { MIRTH_ALLOW_INSECURE_TLS: "1" } },
+    );
     const warning = await seen;
     expect(warning.name).toBe("NodeMirthCertsWarning");
     expect(warning.message).toContain("rejectUnauthorized: false");
@@ -127,15 +172,25 @@ describe("createServerTlsOptions", () => {
 
 describe("createClientTlsOptions", () => {
   it("verifies the server and its name, with SNI from sniServerName", () => {
-    const options = createClientTlsOptions({ trustStorePath: paths.ca, sniServerName: "localhost" });
-    expect(options).toMatchObject({ servername: "localhost", rejectUnauthorized: true, minVersion: "TLSv1.2" });
+    const options = createClientTlsOptions({
+      trustStorePath: paths.ca,
+      sniServerName: "localhost",
+    });
+    expect(options).toMatchObject({
+      servername: "localhost",
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.2",
+    });
     expect(typeof options.checkServerIdentity).toBe("function");
     expect(options.key).toBeUndefined();
   });
 
   it("refuses rejectUnauthorized: false without MIRTH_ALLOW_INSECURE_TLS", () => {
     expect(() => createClientTlsOptions({ rejectUnauthorized: false }, { env: {} })).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_INSECURE_SETTING", message: expect.stringContaining("rejectUnauthorized") }),
+      expect.objectContaining({
+        code: "ERR_CERTS_INSECURE_SETTING",
+        message: expect.stringContaining("rejectUnauthorized"),
+      }),
     );
   });
 
@@ -147,7 +202,11 @@ describe("createClientTlsOptions", () => {
 });
 
 describe("Node server and client built from the same properties", () => {
-  const server = () => ({ keyStorePath: paths.serverKey, certStorePath: paths.serverChain, trustStorePath: paths.ca });
+  const server = () => ({
+    keyStorePath: paths.serverKey,
+    certStorePath: paths.serverChain,
+    trustStorePath: paths.ca,
+  });
 
   it("complete a TLS 1.3 handshake", async () => {
     const result = await handshake(
@@ -165,7 +224,9 @@ describe("Node server and client built from the same properties", () => {
       certStorePath: paths.clientChain,
     });
     expect(await handshake(mtls, withCert)).toMatchObject({ ok: true });
-    expect(await handshake(mtls, createClientTlsOptions({ trustStorePath: paths.ca }))).toMatchObject({ ok: false });
+    expect(
+      await handshake(mtls, createClientTlsOptions({ trustStorePath: paths.ca })),
+    ).toMatchObject({ ok: false });
   });
 
   it("fail when the server's name does not match", async () => {

@@ -60,16 +60,24 @@ export function enforceTlsFloor(props: TlsProperties, options: ResolvedCertsOpti
 function findWeakenings(props: TlsProperties): Weakening[] {
   const weakenings: Weakening[] = [];
   if (!props.rejectUnauthorized) {
-    weakenings.push({ setting: "rejectUnauthorized: false", why: "peer certificates are not verified" });
+    weakenings.push({
+      setting: "rejectUnauthorized: false",
+      why: "peer certificates are not verified",
+    });
   }
   if (LEGACY_VERSIONS.has(props.minVersion)) {
-    weakenings.push({ setting: `minVersion: ${props.minVersion}`, why: "TLS 1.0 and 1.1 are broken; the floor is TLSv1.2" });
+    weakenings.push({
+      setting: `minVersion: ${props.minVersion}`,
+      why: "TLS 1.0 and 1.1 are broken; the floor is TLSv1.2",
+    });
   }
   if (props.maxVersion !== undefined && LEGACY_VERSIONS.has(props.maxVersion)) {
     weakenings.push({ setting: `maxVersion: ${props.maxVersion}`, why: "caps TLS below 1.2" });
   }
   if (props.ciphers !== undefined) {
-    const weak = props.ciphers.split(/[:, ]+/).filter((cipher) => cipher !== "" && !FORWARD_SECRET_AEAD.test(cipher));
+    const weak = props.ciphers
+      .split(/[:, ]+/)
+      .filter((cipher) => cipher !== "" && !FORWARD_SECRET_AEAD.test(cipher));
     if (weak.length > 0) {
       weakenings.push({
         setting: `ciphers: ${weak.join(":")}`,

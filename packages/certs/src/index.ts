@@ -1,4 +1,10 @@
-export { CERTS_ERROR_CODES, CertsError, isCertsError, type CertsErrorCode, type CertsErrorOptions } from "./certs-error.js";
+export {
+  CERTS_ERROR_CODES,
+  CertsError,
+  isCertsError,
+  type CertsErrorCode,
+  type CertsErrorOptions,
+} from "./certs-error.js";
 export type { CertsOptions, CertsWarning } from "./certs-options.js";
 export type { CertificateFacts } from "./certificate-facts.js";
 export {
@@ -21,7 +27,11 @@ export type {
   KeystoreType,
   ReadKeystoreOptions,
 } from "./keystore-contents.js";
-export { convertKeystore, type ConvertKeystoreOptions, type ConvertKeystoreResult } from "./convert-keystore.js";
+export {
+  convertKeystore,
+  type ConvertKeystoreOptions,
+  type ConvertKeystoreResult,
+} from "./convert-keystore.js";
 export { EXPIRY_WARNING_DAYS } from "./check-certificate-validity.js";
 export {
   inspect,

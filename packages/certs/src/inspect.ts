@@ -53,9 +53,12 @@ export interface InspectReport {
 export function inspect(path: string, options: InspectOptions = {}): InspectReport {
   const now = options.now ?? new Date();
   const bytes = readOperatorFile(path, "inspected");
-  const report = looksLikePem(bytes) ? inspectPem(path, bytes, options) : inspectKeystore(path, bytes, options);
+  const report = looksLikePem(bytes)
+    ? inspectPem(path, bytes, options)
+    : inspectKeystore(path, bytes, options);
   for (const entry of report.entries) {
-    for (const facts of entry.certificates) report.problems.push(...certificateProblems(facts, path, now));
+    for (const facts of entry.certificates)
+      report.problems.push(...certificateProblems(facts, path, now));
     if (entry.keyMatchesLeaf === false) {
       report.problems.push({
         severity: "error",
@@ -75,9 +78,13 @@ function inspectPem(path: string, bytes: Buffer, options: InspectOptions): Inspe
   const hasKey = blocks.some((block) => block.label.endsWith("PRIVATE KEY"));
   const hasCertificates = blocks.some((block) => block.label === "CERTIFICATE");
   if (!hasKey && !hasCertificates) {
-    throw new CertsError("ERR_CERTS_NOT_PEM", `${path} holds no PEM private key or certificate.`, { details: { file: path } });
+    throw new CertsError("ERR_CERTS_NOT_PEM", `${path} holds no PEM private key or certificate.`, {
+      details: { file: path },
+    });
   }
-  const key = hasKey ? tryDecrypt(() => loadPemPrivateKey(text, path, options.passphrase), problems) : undefined;
+  const key = hasKey
+    ? tryDecrypt(() => loadPemPrivateKey(text, path, options.passphrase), problems)
+    : undefined;
   const certificates = hasCertificates ? loadPemCertificates(text, path) : [];
   return {
     file: path,
@@ -107,17 +114,32 @@ function inspectKeystore(path: string, bytes: Buffer, options: InspectOptions): 
     describeEntry({
       alias: entry.alias,
       kind: "private-key",
-      key: keyPassword === undefined ? undefined : tryDecrypt(() => entry.decryptKey(keyPassword), problems),
+      key:
+        keyPassword === undefined
+          ? undefined
+          : tryDecrypt(() => entry.decryptKey(keyPassword), problems),
       certificates: entry.chain,
       now,
     }),
   );
   for (const trusted of contents.trustedCertificates) {
     entries.push(
-      describeEntry({ alias: trusted.alias, kind: "trusted-certificate", key: undefined, certificates: [trusted.certificate], now }),
+      describeEntry({
+        alias: trusted.alias,
+        kind: "trusted-certificate",
+        key: undefined,
+        certificates: [trusted.certificate],
+        now,
+      }),
     );
   }
-  return { file: path, format: contents.type, integrityChecked: contents.integrityChecked, entries, problems };
+  return {
+    file: path,
+    format: contents.type,
+    integrityChecked: contents.integrityChecked,
+    entries,
+    problems,
+  };
 }
 
 function describeEntry(entry: {
@@ -132,8 +154,11 @@ function describeEntry(entry: {
     alias: entry.alias,
     kind: entry.kind,
     keyType: entry.key === undefined ? undefined : describeKey(entry.key),
-    keyMatchesLeaf: entry.key === undefined || leaf === undefined ? undefined : leaf.checkPrivateKey(entry.key),
-    certificates: entry.certificates.map((certificate) => describeCertificate(certificate, entry.now)),
+    keyMatchesLeaf:
+      entry.key === undefined || leaf === undefined ? undefined : leaf.checkPrivateKey(entry.key),
+    certificates: entry.certificates.map((certificate) =>
+      describeCertificate(certificate, entry.now),
+    ),
   };
 }
 
@@ -157,7 +182,8 @@ function describeKey(key: KeyObject): string {
 
 function certificateProblems(facts: CertificateFacts, file: string, now: Date): InspectProblem[] {
   const invalid = validityProblem(facts, file, now);
-  if (invalid !== undefined) return [{ severity: "error", code: invalid.code, message: invalid.message }];
+  if (invalid !== undefined)
+    return [{ severity: "error", code: invalid.code, message: invalid.message }];
   if (facts.daysUntilExpiry < EXPIRY_WARNING_DAYS) {
     const warning = expiresSoon(facts, file);
     return [{ severity: "warning", code: warning.code, message: warning.message }];

@@ -22,7 +22,11 @@ export function recoverJceksProtectedKey(
 ): Buffer | undefined {
   const derived = deriveKeyAndIv(protection, asciiPasswordBytes(password));
   try {
-    const decipher = createDecipheriv("des-ede3-cbc", derived.subarray(0, 24), derived.subarray(24, 32));
+    const decipher = createDecipheriv(
+      "des-ede3-cbc",
+      derived.subarray(0, 24),
+      derived.subarray(24, 32),
+    );
     return Buffer.concat([decipher.update(encrypted), decipher.final()]);
   } catch {
     return undefined;

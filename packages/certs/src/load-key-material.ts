@@ -2,14 +2,22 @@ import type { KeyObject, X509Certificate } from "node:crypto";
 import { CertsError } from "./certs-error.js";
 import { describeCertificate, type CertificateFacts } from "./certificate-facts.js";
 import { checkCertificateValidity, validityProblem } from "./check-certificate-validity.js";
-import { resolveCertsOptions, type CertsOptions, type ResolvedCertsOptions } from "./certs-options.js";
+import {
+  resolveCertsOptions,
+  type CertsOptions,
+  type ResolvedCertsOptions,
+} from "./certs-options.js";
 import { loadPemCertificates } from "./load-pem-certificates.js";
 import { loadPemPrivateKey } from "./load-pem-private-key.js";
 import { looksLikePem, parsePem } from "./parse-pem.js";
 import { readKeystore } from "./read-keystore.js";
 import { readOperatorFile } from "./read-operator-file.js";
 import { selectKeyEntry } from "./select-key-entry.js";
-import { parseTlsProperties, type TlsProperties, type TlsPropertiesInput } from "./tls-properties-schema.js";
+import {
+  parseTlsProperties,
+  type TlsProperties,
+  type TlsPropertiesInput,
+} from "./tls-properties-schema.js";
 
 /** Key material ready for `tls.createSecureContext`, with the facts about it. */
 export interface KeyMaterial {
@@ -32,19 +40,31 @@ export interface KeyMaterial {
  * (PEM CA bundle or keystore). Throws a CertsError naming the file for every problem an
  * operator can fix; nothing is loaded lazily, so a bad file fails at start.
  */
-export function loadKeyMaterial(props: TlsPropertiesInput, options: CertsOptions = {}): KeyMaterial {
+export function loadKeyMaterial(
+  props: TlsPropertiesInput,
+  options: CertsOptions = {},
+): KeyMaterial {
   return loadParsedKeyMaterial(parseTlsProperties(props), resolveCertsOptions(options));
 }
 
 /** loadKeyMaterial for properties already parsed and options already resolved. */
-export function loadParsedKeyMaterial(props: TlsProperties, options: ResolvedCertsOptions): KeyMaterial {
-  const identity = props.keyStorePath === undefined ? undefined : loadIdentity(props.keyStorePath, props);
+export function loadParsedKeyMaterial(
+  props: TlsProperties,
+  options: ResolvedCertsOptions,
+): KeyMaterial {
+  const identity =
+    props.keyStorePath === undefined ? undefined : loadIdentity(props.keyStorePath, props);
   const certificates =
     props.certStorePath === undefined
       ? identity?.chain
-      : loadPemCertificates(readOperatorFile(props.certStorePath, "certStorePath").toString("utf8"), props.certStorePath);
+      : loadPemCertificates(
+          readOperatorFile(props.certStorePath, "certStorePath").toString("utf8"),
+          props.certStorePath,
+        );
   const certFile = props.certStorePath ?? props.keyStorePath ?? "";
-  const chain = (certificates ?? []).map((certificate) => describeCertificate(certificate, options.now));
+  const chain = (certificates ?? []).map((certificate) =>
+    describeCertificate(certificate, options.now),
+  );
   for (const facts of chain) checkCertificateValidity(facts, certFile, options);
 
   let keyMatchesLeaf: boolean | undefined;
@@ -111,7 +131,11 @@ function checkKeyMatches(
   );
 }
 
-function loadTrustStore(file: string, props: TlsProperties, options: ResolvedCertsOptions): CertificateFacts[] {
+function loadTrustStore(
+  file: string,
+  props: TlsProperties,
+  options: ResolvedCertsOptions,
+): CertificateFacts[] {
   const bytes = readOperatorFile(file, "trustStorePath");
   let certificates: X509Certificate[];
   if (looksLikePem(bytes)) {

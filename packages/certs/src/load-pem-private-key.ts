@@ -17,7 +17,8 @@ export function loadPemPrivateKey(text: string, file: string, passphrase?: strin
       { details: { file } },
     );
   }
-  const encrypted = block.label === "ENCRYPTED PRIVATE KEY" || block.pem.includes("Proc-Type: 4,ENCRYPTED");
+  const encrypted =
+    block.label === "ENCRYPTED PRIVATE KEY" || block.pem.includes("Proc-Type: 4,ENCRYPTED");
   if (encrypted && passphrase === undefined) {
     throw new CertsError(
       "ERR_CERTS_PASSPHRASE_REQUIRED",

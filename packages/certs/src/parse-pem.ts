@@ -28,5 +28,8 @@ export function parsePem(text: string): PemBlock[] {
 
 /** True when `bytes` look like PEM text rather than a binary keystore. */
 export function looksLikePem(bytes: Buffer): boolean {
-  return bytes.subarray(0, 64 * 1024).toString("latin1").includes("-----BEGIN ");
+  return bytes
+    .subarray(0, 64 * 1024)
+    .toString("latin1")
+    .includes("-----BEGIN ");
 }

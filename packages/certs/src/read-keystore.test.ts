@@ -16,10 +16,20 @@ beforeAll(() => {
   jks = writeTestJks({
     storePassword: "storepass",
     keyPassword: "keypass",
-    keys: [{ alias: "server", privateKey: pki.server.privateKey, chainDer: [der(pki.server.certPem), der(pki.intermediate.certPem)] }],
+    keys: [
+      {
+        alias: "server",
+        privateKey: pki.server.privateKey,
+        chainDer: [der(pki.server.certPem), der(pki.intermediate.certPem)],
+      },
+    ],
     trusted: [{ alias: "root", der: der(pki.root.certPem) }],
   });
-  pkcs12 = makeForgePkcs12({ identity: pki.server, chain: [pki.intermediate], password: "storepass" });
+  pkcs12 = makeForgePkcs12({
+    identity: pki.server,
+    chain: [pki.intermediate],
+    password: "storepass",
+  });
 });
 
 /** Reads and decrypts everything; returns the error, which must be one of ours. */
@@ -43,7 +53,11 @@ const RUNS = { numRuns: 1000 };
 describe("readKeystore", () => {
   it("reads the test JKS and PKCS12 (the fuzz seeds are valid)", () => {
     const contents = readKeystore(jks, { file: FILE, storePassword: "storepass" });
-    expect(contents.keyEntries[0]!.chain[0]!.checkPrivateKey(contents.keyEntries[0]!.decryptKey("keypass"))).toBe(true);
+    expect(
+      contents.keyEntries[0]!.chain[0]!.checkPrivateKey(
+        contents.keyEntries[0]!.decryptKey("keypass"),
+      ),
+    ).toBe(true);
     expect(contents.trustedCertificates.map((entry) => entry.alias)).toEqual(["root"]);
     const p12 = readKeystore(pkcs12, { file: FILE, storePassword: "storepass" });
     expect(p12.keyEntries[0]!.chain).toHaveLength(2);
@@ -58,7 +72,13 @@ describe("readKeystore", () => {
       version: 1,
       storePassword: "pässwörd",
       keyPassword: "pässwörd",
-      keys: [{ alias: "sérveur", privateKey: pki.server.privateKey, chainDer: [new X509Certificate(pki.server.certPem).raw] }],
+      keys: [
+        {
+          alias: "sérveur",
+          privateKey: pki.server.privateKey,
+          chainDer: [new X509Certificate(pki.server.certPem).raw],
+        },
+      ],
       trusted: [],
     });
     const [entry] = readKeystore(v1, { file: FILE, storePassword: "pässwörd" }).keyEntries;
@@ -68,28 +88,46 @@ describe("readKeystore", () => {
 
   it("says when a PKCS12 has no MAC to verify", () => {
     const pki = makeForgePki();
-    const noMac = makeForgePkcs12({ identity: pki.server, chain: [], password: "pw", useMac: false });
+    const noMac = makeForgePkcs12({
+      identity: pki.server,
+      chain: [],
+      password: "pw",
+      useMac: false,
+    });
     const contents = readKeystore(noMac, { file: FILE, storePassword: "pw" });
     expect(contents.integrityChecked).toBe(false);
     expect(contents.keyEntries).toHaveLength(1);
   });
 
   it("names an unsupported or PEM file", () => {
-    expect(() => readKeystore(Buffer.from("-----BEGIN CERTIFICATE-----\n"), { file: FILE })).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining("PEM") }),
+    expect(() =>
+      readKeystore(Buffer.from("-----BEGIN CERTIFICATE-----\n"), { file: FILE }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "ERR_CERTS_UNSUPPORTED_KEYSTORE",
+        message: expect.stringContaining("PEM"),
+      }),
     );
     const derCertificate = new X509Certificate(makeForgePki().root.certPem).raw;
     expect(() => readKeystore(derCertificate, { file: FILE })).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining("openssl x509 -inform der") }),
+      expect.objectContaining({
+        code: "ERR_CERTS_UNSUPPORTED_KEYSTORE",
+        message: expect.stringContaining("openssl x509 -inform der"),
+      }),
     );
     expect(() => readKeystore(Buffer.from([0, 0, 0, 2, 1, 2, 3]), { file: FILE })).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_UNSUPPORTED_KEYSTORE", message: expect.stringContaining(FILE) }),
+      expect.objectContaining({
+        code: "ERR_CERTS_UNSUPPORTED_KEYSTORE",
+        message: expect.stringContaining(FILE),
+      }),
     );
   });
 
   it("reports a truncated JKS as corrupt when read without a password, and as a bad password with one", () => {
     const cut = jks.subarray(0, jks.length - 100);
-    expect(() => readKeystore(cut, { file: FILE })).toThrow(expect.objectContaining({ code: "ERR_CERTS_CORRUPT_KEYSTORE" }));
+    expect(() => readKeystore(cut, { file: FILE })).toThrow(
+      expect.objectContaining({ code: "ERR_CERTS_CORRUPT_KEYSTORE" }),
+    );
     expect(() => readKeystore(cut, { file: FILE, storePassword: "storepass" })).toThrow(
       expect.objectContaining({ code: "ERR_CERTS_BAD_PASSWORD" }),
     );
@@ -100,7 +138,12 @@ describe("keystore readers on hostile bytes throw only CertsError", () => {
   const passwords = fc.constantFrom(undefined, "storepass", "");
 
   it("arbitrary bytes, bare and behind each magic", () => {
-    const prefix = fc.constantFrom([], [0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2], [0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2], [0x30]);
+    const prefix = fc.constantFrom(
+      [],
+      [0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2],
+      [0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2],
+      [0x30],
+    );
     fc.assert(
       fc.property(prefix, fc.uint8Array({ maxLength: 600 }), passwords, (head, tail, password) =>
         onlyTypedErrors(readFully(Uint8Array.from([...head, ...tail]), password)),
@@ -121,7 +164,10 @@ describe("keystore readers on hostile bytes throw only CertsError", () => {
   it("valid JKS and PKCS12 with bytes overwritten", () => {
     const mutation = fc.record({
       seed: fc.constantFrom("jks", "pkcs12"),
-      edits: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 }),
+      edits: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
     });
     fc.assert(
       fc.property(mutation, passwords, ({ seed, edits }, password) => {

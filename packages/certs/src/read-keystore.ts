@@ -36,9 +36,13 @@ export function readKeystore(bytes: Buffer, options: ReadKeystoreOptions): Keyst
   const hint = looksLikePem(bytes)
     ? "it is PEM text: use it directly as keyStorePath / certStorePath / trustStorePath"
     : "supported are JKS, JCEKS and PKCS12 (.p12/.pfx); convert others with keytool -importkeystore -deststoretype PKCS12";
-  throw new CertsError("ERR_CERTS_UNSUPPORTED_KEYSTORE", `${options.file} is not a keystore this package reads; ${hint}.`, {
-    details: { file: options.file },
-  });
+  throw new CertsError(
+    "ERR_CERTS_UNSUPPORTED_KEYSTORE",
+    `${options.file} is not a keystore this package reads; ${hint}.`,
+    {
+      details: { file: options.file },
+    },
+  );
 }
 
 /** .cer/.der files are DER SEQUENCEs too; told apart here so the hint fits. */

@@ -31,7 +31,10 @@ export function readPkcs12(bytes: Buffer, options: ReadKeystoreOptions): Keystor
     for (const bag of contents.safeBags) {
       if (bag.type === forge.pki.oids.certBag) {
         certificates.push(toCertificateBag(bag, file));
-      } else if (bag.type === forge.pki.oids.pkcs8ShroudedKeyBag || bag.type === forge.pki.oids.keyBag) {
+      } else if (
+        bag.type === forge.pki.oids.pkcs8ShroudedKeyBag ||
+        bag.type === forge.pki.oids.keyBag
+      ) {
         keys.push({
           alias: attribute(bag, "friendlyName") ?? `key-${keys.length + 1}`,
           localKeyId: localKeyIdOf(bag),
@@ -44,22 +47,31 @@ export function readPkcs12(bytes: Buffer, options: ReadKeystoreOptions): Keystor
   const used = new Set<X509Certificate>();
   const keyEntries: KeystoreKeyEntry[] = keys.map((key) => {
     const leaf =
-      certificates.find((bag) => key.localKeyId !== undefined && bag.localKeyId === key.localKeyId)?.certificate ??
+      certificates.find((bag) => key.localKeyId !== undefined && bag.localKeyId === key.localKeyId)
+        ?.certificate ??
       certificates.find((bag) => bag.certificate.checkPrivateKey(key.privateKey))?.certificate;
     const decryptKey = () => key.privateKey;
     if (leaf === undefined) return { alias: key.alias, chain: [], decryptKey };
-    const pool = certificates.filter((bag) => bag.localKeyId === undefined).map((bag) => bag.certificate);
+    const pool = certificates
+      .filter((bag) => bag.localKeyId === undefined)
+      .map((bag) => bag.certificate);
     const chain = buildChain(leaf, pool);
     for (const certificate of chain) used.add(certificate);
     return { alias: key.alias, chain, decryptKey };
   });
   const trustedCertificates: KeystoreCertificateEntry[] = certificates
     .filter((bag) => bag.trusted || !used.has(bag.certificate))
-    .map((bag, index) => ({ alias: bag.friendlyName ?? `cert-${index + 1}`, certificate: bag.certificate }));
+    .map((bag, index) => ({
+      alias: bag.friendlyName ?? `cert-${index + 1}`,
+      certificate: bag.certificate,
+    }));
   return { type: "pkcs12", keyEntries, trustedCertificates, integrityChecked: macVerified };
 }
 
-function decodePfx(bytes: Buffer, options: ReadKeystoreOptions): { pfx: forge.pkcs12.Pkcs12Pfx; macVerified: boolean } {
+function decodePfx(
+  bytes: Buffer,
+  options: ReadKeystoreOptions,
+): { pfx: forge.pkcs12.Pkcs12Pfx; macVerified: boolean } {
   const { file, storePassword } = options;
   let asn1: forge.asn1.Asn1;
   try {
@@ -101,7 +113,8 @@ function decodePfx(bytes: Buffer, options: ReadKeystoreOptions): { pfx: forge.pk
 
 function toCertificateBag(bag: forge.pkcs12.Bag, file: string): CertificateBag {
   // forge cannot model EC certificates and then hands back the raw ASN.1 instead.
-  const asn1 = bag.cert === undefined || bag.cert === null ? bag.asn1 : forge.pki.certificateToAsn1(bag.cert);
+  const asn1 =
+    bag.cert === undefined || bag.cert === null ? bag.asn1 : forge.pki.certificateToAsn1(bag.cert);
   const localKeyId = localKeyIdOf(bag);
   const friendlyName = attribute(bag, "friendlyName");
   return {

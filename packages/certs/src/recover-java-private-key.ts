@@ -1,7 +1,11 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import forge from "node-forge";
 import { CertsError } from "./certs-error.js";
-import { JCEKS_MAX_ITERATIONS, recoverJceksProtectedKey, type JceksProtection } from "./jceks-key-protector.js";
+import {
+  JCEKS_MAX_ITERATIONS,
+  recoverJceksProtectedKey,
+  type JceksProtection,
+} from "./jceks-key-protector.js";
 import { recoverSunProtectedKey } from "./sun-key-protector.js";
 
 const SUN_JKS_KEY_PROTECTOR = "1.3.6.1.4.1.42.2.17.1.1";
@@ -22,12 +26,19 @@ export function recoverJavaPrivateKey(
   password: string,
   entry: JavaKeyEntryRef,
 ): KeyObject {
-  const { algorithm, parameters, encrypted } = parseEncryptedPrivateKeyInfo(encryptedPrivateKeyInfo, entry);
+  const { algorithm, parameters, encrypted } = parseEncryptedPrivateKeyInfo(
+    encryptedPrivateKeyInfo,
+    entry,
+  );
   let plaintext: Buffer | undefined;
   if (algorithm === SUN_JKS_KEY_PROTECTOR) {
     plaintext = recoverSunProtectedKey(encrypted, password);
   } else if (algorithm === SUN_JCEKS_PBE_MD5_3DES) {
-    plaintext = recoverJceksProtectedKey(encrypted, parseJceksParameters(parameters, entry), password);
+    plaintext = recoverJceksProtectedKey(
+      encrypted,
+      parseJceksParameters(parameters, entry),
+      password,
+    );
   } else {
     throw new CertsError(
       "ERR_CERTS_UNSUPPORTED_KEYSTORE",
@@ -55,7 +66,10 @@ interface ParsedEncryptedPrivateKeyInfo {
   encrypted: Buffer;
 }
 
-function parseEncryptedPrivateKeyInfo(der: Buffer, entry: JavaKeyEntryRef): ParsedEncryptedPrivateKeyInfo {
+function parseEncryptedPrivateKeyInfo(
+  der: Buffer,
+  entry: JavaKeyEntryRef,
+): ParsedEncryptedPrivateKeyInfo {
   try {
     const root = forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary")));
     const [algorithmIdentifier, encryptedData] = children(root);
@@ -73,7 +87,10 @@ function parseEncryptedPrivateKeyInfo(der: Buffer, entry: JavaKeyEntryRef): Pars
   }
 }
 
-function parseJceksParameters(parameters: forge.asn1.Asn1 | undefined, entry: JavaKeyEntryRef): JceksProtection {
+function parseJceksParameters(
+  parameters: forge.asn1.Asn1 | undefined,
+  entry: JavaKeyEntryRef,
+): JceksProtection {
   const [salt, iterations] = children(parameters);
   if (salt?.type !== forge.asn1.Type.OCTETSTRING || iterations?.type !== forge.asn1.Type.INTEGER) {
     throw corruptEntry(entry, new Error("PBE parameters are not (salt, iterations)"));

@@ -2,7 +2,11 @@ import { CertsError } from "./certs-error.js";
 import type { KeystoreContents, KeystoreKeyEntry } from "./keystore-contents.js";
 
 /** The private-key entry named `alias` (case-insensitive, as keytool), or the only one. */
-export function selectKeyEntry(contents: KeystoreContents, file: string, alias?: string): KeystoreKeyEntry {
+export function selectKeyEntry(
+  contents: KeystoreContents,
+  file: string,
+  alias?: string,
+): KeystoreKeyEntry {
   const entries = contents.keyEntries;
   const names = entries.map((entry) => entry.alias).join(", ");
   if (alias !== undefined) {

@@ -49,8 +49,12 @@ describe("tlsPropertiesSchema", () => {
     const message = (caught as Error).message;
     expect(message).toContain("rejectUnauthorised");
     // Refinements run only once the object itself is valid.
-    expect(parseTlsProperties.bind(null, { requireClientCert: true, requireClientAuth: false })).toThrow(/alias/);
-    expect(parseTlsProperties.bind(null, { minVersion: "TLSv1.3", maxVersion: "TLSv1.2" })).toThrow(/below minVersion/);
+    expect(
+      parseTlsProperties.bind(null, { requireClientCert: true, requireClientAuth: false }),
+    ).toThrow(/alias/);
+    expect(parseTlsProperties.bind(null, { minVersion: "TLSv1.3", maxVersion: "TLSv1.2" })).toThrow(
+      /below minVersion/,
+    );
   });
 
   it("embeds in a connector's own schema", () => {
@@ -59,9 +63,9 @@ describe("tlsPropertiesSchema", () => {
   });
 
   it("never echoes a password in a validation error", () => {
-    expect(() => parseTlsProperties({ keyStorePassword: "hunter2-secret", minVersion: "SSLv3" })).toThrow(
-      expect.objectContaining({ message: expect.not.stringContaining("hunter2-secret") }),
-    );
+    expect(() =>
+      parseTlsProperties({ keyStorePassword: "hunter2-secret", minVersion: "SSLv3" }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringContaining("hunter2-secret") }));
   });
 });
 
@@ -72,10 +76,14 @@ describe("tlsPropertiesSchema as JSON Schema", () => {
       additionalProperties: boolean;
     };
     expect(jsonSchema.additionalProperties).toBe(false);
-    for (const property of Object.values(jsonSchema.properties)) expect(property.description).toBeTruthy();
+    for (const property of Object.values(jsonSchema.properties))
+      expect(property.description).toBeTruthy();
     const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
-    const table = readme.slice(readme.indexOf("## TLS properties"), readme.indexOf("## Security floor"));
-    const documented = [...table.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((match) => match[1]);
+    const table = readme.slice(
+      readme.indexOf("## TLS properties"),
+      readme.indexOf("## Security floor"),
+    );
+    const documented = [...table.matchAll(/^\| `([A-Za-z]+)` *\|/gm)].map((match) => match[1]);
     expect(documented).toEqual(Object.keys(jsonSchema.properties));
   });
 });

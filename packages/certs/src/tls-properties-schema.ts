@@ -19,31 +19,52 @@ const secret = z.string();
  */
 export const tlsPropertiesSchema = z
   .strictObject({
-    enabled: flag.default(false).describe("Read by connectors to decide whether to use TLS; the builders ignore it."),
+    enabled: flag
+      .default(false)
+      .describe("Read by connectors to decide whether to use TLS; the builders ignore it."),
     keyStorePath: path
       .optional()
-      .describe("Private key PEM (PKCS#8, PKCS#1, SEC1, encrypted), or a .jks/.jceks/.p12/.pfx keystore."),
+      .describe(
+        "Private key PEM (PKCS#8, PKCS#1, SEC1, encrypted), or a .jks/.jceks/.p12/.pfx keystore.",
+      ),
     certStorePath: path
       .optional()
-      .describe("Certificate chain PEM, leaf first; optional when keyStorePath is a keystore or also holds the chain."),
+      .describe(
+        "Certificate chain PEM, leaf first; optional when keyStorePath is a keystore or also holds the chain.",
+      ),
     trustStorePath: path
       .optional()
       .describe("CA bundle PEM, or a keystore whose trusted-certificate entries are the CAs."),
     passphrase: secret.optional().describe("Passphrase of an encrypted PEM private key."),
     keyStorePassword: secret.optional().describe("Store password of a keystore in keyStorePath."),
-    keyPassword: secret.optional().describe("Password of the key entry, when it differs from keyStorePassword (JKS/JCEKS)."),
-    keyAlias: z.string().min(1).optional().describe("Which private-key entry of the keystore; needed only when there are several."),
-    trustStorePassword: secret.optional().describe("Store password of a keystore in trustStorePath."),
+    keyPassword: secret
+      .optional()
+      .describe("Password of the key entry, when it differs from keyStorePassword (JKS/JCEKS)."),
+    keyAlias: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Which private-key entry of the keystore; needed only when there are several."),
+    trustStorePassword: secret
+      .optional()
+      .describe("Store password of a keystore in trustStorePath."),
     rejectUnauthorized: flag.default(true).describe("Verify the peer's certificate."),
-    requireClientCert: flag.optional().describe("Server: request and require a client certificate (mTLS)."),
+    requireClientCert: flag
+      .optional()
+      .describe("Server: request and require a client certificate (mTLS)."),
     requireClientAuth: flag.optional().describe("Alias of requireClientCert."),
     sniServerName: z
       .string()
       .trim()
       .min(1)
       .optional()
-      .describe("Client: the SNI name sent and checked. Server: the name its certificate must cover."),
-    minVersion: z.enum(TLS_VERSIONS).default("TLSv1.2").describe("Lowest TLS version; the floor is TLSv1.2."),
+      .describe(
+        "Client: the SNI name sent and checked. Server: the name its certificate must cover.",
+      ),
+    minVersion: z
+      .enum(TLS_VERSIONS)
+      .default("TLSv1.2")
+      .describe("Lowest TLS version; the floor is TLSv1.2."),
     maxVersion: z.enum(TLS_VERSIONS).optional().describe("Highest TLS version."),
     ciphers: z
       .string()
@@ -61,11 +82,19 @@ export const tlsPropertiesSchema = z
       context.addIssue({
         code: "custom",
         path: ["requireClientAuth"],
-        message: "requireClientAuth is an alias of requireClientCert and contradicts it; set only one",
+        message:
+          "requireClientAuth is an alias of requireClientCert and contradicts it; set only one",
       });
     }
-    if (props.maxVersion !== undefined && TLS_VERSIONS.indexOf(props.maxVersion) < TLS_VERSIONS.indexOf(props.minVersion)) {
-      context.addIssue({ code: "custom", path: ["maxVersion"], message: "maxVersion is below minVersion" });
+    if (
+      props.maxVersion !== undefined &&
+      TLS_VERSIONS.indexOf(props.maxVersion) < TLS_VERSIONS.indexOf(props.minVersion)
+    ) {
+      context.addIssue({
+        code: "custom",
+        path: ["maxVersion"],
+        message: "maxVersion is below minVersion",
+      });
     }
   })
   .transform(({ requireClientAuth, requireClientCert, ...rest }) => ({
@@ -82,8 +111,17 @@ export type TlsPropertiesInput = z.input<typeof tlsPropertiesSchema>;
 export function parseTlsProperties(input: unknown): TlsProperties {
   const result = tlsPropertiesSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new CertsError("ERR_CERTS_INVALID_PROPERTIES", `invalid TLS properties:\n${z.prettifyError(result.error)}`, {
-    cause: result.error,
-    details: { issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })) },
-  });
+  throw new CertsError(
+    "ERR_CERTS_INVALID_PROPERTIES",
+    `invalid TLS properties:\n${z.prettifyError(result.error)}`,
+    {
+      cause: result.error,
+      details: {
+        issues: result.error.issues.map((issue) => ({
+          path: issue.path.join("."),
+          message: issue.message,
+        })),
+      },
+    },
+  );
 }

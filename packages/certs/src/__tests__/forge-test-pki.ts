@@ -30,32 +30,59 @@ export function issueCertificate(options: IssueOptions): TestIdentity {
   const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(keyPem);
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
+  cert.publicKey = forge.pki.publicKeyFromPem(
+    publicKey.export({ type: "spki", format: "pem" }).toString(),
+  );
   cert.serialNumber = (serial++).toString(16).padStart(4, "0");
   cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
   cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 90 * DAY_MS);
   const subject = [{ name: "commonName", value: options.commonName }];
   cert.setSubject(subject);
-  cert.setIssuer(options.issuer === undefined ? subject : options.issuer.forgeCert.subject.attributes);
-  const extensions: object[] = [{ name: "basicConstraints", cA: options.ca === true, critical: true }];
-  if (options.ca === true) extensions.push({ name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true });
+  cert.setIssuer(
+    options.issuer === undefined ? subject : options.issuer.forgeCert.subject.attributes,
+  );
+  const extensions: object[] = [
+    { name: "basicConstraints", cA: options.ca === true, critical: true },
+  ];
+  if (options.ca === true)
+    extensions.push({ name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true });
   if (options.altNames !== undefined) {
     extensions.push({
       name: "subjectAltName",
-      altNames: options.altNames.map((name) => (/^[\d.]+$/.test(name) ? { type: 7, ip: name } : { type: 2, value: name })),
+      altNames: options.altNames.map((name) =>
+        /^[\d.]+$/.test(name) ? { type: 7, ip: name } : { type: 2, value: name },
+      ),
     });
   }
   cert.setExtensions(extensions);
   cert.sign(options.issuer?.forgeKey ?? forgeKey, forge.md.sha256.create());
-  return { privateKey, keyPem, certPem: forge.pki.certificateToPem(cert), forgeKey, forgeCert: cert };
+  return {
+    privateKey,
+    keyPem,
+    certPem: forge.pki.certificateToPem(cert),
+    forgeKey,
+    forgeCert: cert,
+  };
 }
 
 /** Root CA -> intermediate -> server (localhost, 127.0.0.1), and a second unrelated server. */
 export function makeForgePki() {
   const root = issueCertificate({ commonName: "Unit Root CA", ca: true });
-  const intermediate = issueCertificate({ commonName: "Unit Intermediate CA", ca: true, issuer: root });
-  const server = issueCertificate({ commonName: "localhost", issuer: intermediate, altNames: ["localhost", "127.0.0.1"] });
-  const other = issueCertificate({ commonName: "other.example", issuer: intermediate, altNames: ["other.example"] });
+  const intermediate = issueCertificate({
+    commonName: "Unit Intermediate CA",
+    ca: true,
+    issuer: root,
+  });
+  const server = issueCertificate({
+    commonName: "localhost",
+    issuer: intermediate,
+    altNames: ["localhost", "127.0.0.1"],
+  });
+  const other = issueCertificate({
+    commonName: "other.example",
+    issuer: intermediate,
+    altNames: ["other.example"],
+  });
   return { root, intermediate, server, other };
 }
 

@@ -6,7 +6,12 @@ import { createTempDir, describeWithPeers, runCommand, type TempDir } from "@nod
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { convertKeystore } from "../convert-keystore.js";
 import { readKeystore } from "../read-keystore.js";
-import { KEY_PASSWORD, STORE_PASSWORD, makeTestKeystores, type TestKeystores } from "./make-test-keystores.js";
+import {
+  KEY_PASSWORD,
+  STORE_PASSWORD,
+  makeTestKeystores,
+  type TestKeystores,
+} from "./make-test-keystores.js";
 import { makeTestPki, type TestPki } from "./make-test-pki.js";
 
 function read(file: string, storePassword?: string) {
@@ -20,7 +25,10 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
   beforeAll(async () => {
     dir = await createTempDir("node-mirth-certs-");
     pki = await makeTestPki(dir.path, peers.bin.openssl!);
-    stores = await makeTestKeystores(pki, { openssl: peers.bin.openssl!, keytool: peers.bin.keytool! });
+    stores = await makeTestKeystores(pki, {
+      openssl: peers.bin.openssl!,
+      keytool: peers.bin.keytool!,
+    });
   });
   afterAll(async () => {
     await dir?.remove();
@@ -44,7 +52,10 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
 
     it("decrypts an RSA key under its own key password and an EC key under the store password", () => {
       const contents = read(stores[type], STORE_PASSWORD);
-      for (const [alias, password] of [["server", KEY_PASSWORD], ["ec", STORE_PASSWORD]] as const) {
+      for (const [alias, password] of [
+        ["server", KEY_PASSWORD],
+        ["ec", STORE_PASSWORD],
+      ] as const) {
         const entry = contents.keyEntries.find((candidate) => candidate.alias === alias)!;
         const key = entry.decryptKey(password);
         expect(key.asymmetricKeyType).toBe(alias === "ec" ? "ec" : "rsa");
@@ -53,8 +64,12 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
     });
 
     it("reports a wrong key password as ERR_CERTS_BAD_PASSWORD", () => {
-      const server = read(stores[type], STORE_PASSWORD).keyEntries.find((entry) => entry.alias === "server")!;
-      expect(() => server.decryptKey(STORE_PASSWORD)).toThrow(expect.objectContaining({ code: "ERR_CERTS_BAD_PASSWORD" }));
+      const server = read(stores[type], STORE_PASSWORD).keyEntries.find(
+        (entry) => entry.alias === "server",
+      )!;
+      expect(() => server.decryptKey(STORE_PASSWORD)).toThrow(
+        expect.objectContaining({ code: "ERR_CERTS_BAD_PASSWORD" }),
+      );
     });
 
     it("reports a wrong store password as ERR_CERTS_BAD_PASSWORD", () => {
@@ -73,7 +88,9 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
   });
 
   it("reads a legacy RC2-40/3DES PKCS12 that OpenSSL 3 refuses by default", () => {
-    expect(() => createSecureContext({ pfx: readFileSync(stores.legacyPkcs12), passphrase: STORE_PASSWORD })).toThrow();
+    expect(() =>
+      createSecureContext({ pfx: readFileSync(stores.legacyPkcs12), passphrase: STORE_PASSWORD }),
+    ).toThrow();
     const contents = read(stores.legacyPkcs12, STORE_PASSWORD);
     const entry = contents.keyEntries[0]!;
     expect(entry.alias).toBe("server");
@@ -83,7 +100,9 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
   });
 
   it("reports a wrong PKCS12 password as ERR_CERTS_BAD_PASSWORD", () => {
-    expect(() => read(stores.opensslPkcs12, "nope")).toThrow(expect.objectContaining({ code: "ERR_CERTS_BAD_PASSWORD" }));
+    expect(() => read(stores.opensslPkcs12, "nope")).toThrow(
+      expect.objectContaining({ code: "ERR_CERTS_BAD_PASSWORD" }),
+    );
   });
 
   it("reads a keytool -genkeypair JKS whose key password differs from the store password", () => {
@@ -94,7 +113,10 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
 
   it("rejects a JCEKS secret-key entry by name", () => {
     expect(() => read(stores.secretJceks, STORE_PASSWORD)).toThrow(
-      expect.objectContaining({ code: "ERR_CERTS_SECRET_KEY_ENTRY", message: expect.stringContaining("hmac-secret") }),
+      expect.objectContaining({
+        code: "ERR_CERTS_SECRET_KEY_ENTRY",
+        message: expect.stringContaining("hmac-secret"),
+      }),
     );
   });
 
@@ -106,34 +128,81 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
 
   describe("convertKeystore", () => {
     const cases = [
-      { name: "JKS RSA entry with its own key password", store: "jks", alias: "server", keyPassword: KEY_PASSWORD, chain: 2 },
+      {
+        name: "JKS RSA entry with its own key password",
+        store: "jks",
+        alias: "server",
+        keyPassword: KEY_PASSWORD,
+        chain: 2,
+      },
       { name: "JKS EC entry", store: "jks", alias: "ec", keyPassword: undefined, chain: 1 },
-      { name: "JCEKS RSA entry with its own key password", store: "jceks", alias: "server", keyPassword: KEY_PASSWORD, chain: 2 },
-      { name: "keytool PKCS12 (EC)", store: "pkcs12", alias: undefined, keyPassword: undefined, chain: 1 },
-      { name: "keytool -genkeypair JKS", store: "generatedJks", alias: undefined, keyPassword: KEY_PASSWORD, chain: 1 },
-      { name: "legacy openssl PKCS12", store: "legacyPkcs12", alias: undefined, keyPassword: undefined, chain: 2 },
+      {
+        name: "JCEKS RSA entry with its own key password",
+        store: "jceks",
+        alias: "server",
+        keyPassword: KEY_PASSWORD,
+        chain: 2,
+      },
+      {
+        name: "keytool PKCS12 (EC)",
+        store: "pkcs12",
+        alias: undefined,
+        keyPassword: undefined,
+        chain: 1,
+      },
+      {
+        name: "keytool -genkeypair JKS",
+        store: "generatedJks",
+        alias: undefined,
+        keyPassword: KEY_PASSWORD,
+        chain: 1,
+      },
+      {
+        name: "legacy openssl PKCS12",
+        store: "legacyPkcs12",
+        alias: undefined,
+        keyPassword: undefined,
+        chain: 2,
+      },
     ] as const;
 
-    it.each(cases)("converts a $name to PEM that Node and OpenSSL accept", async ({ store, alias, keyPassword, chain }) => {
-      const outDir = join(dir.path, `out-${store}-${alias ?? "only"}`);
-      const result = await convertKeystore(stores[store], {
-        storePassword: STORE_PASSWORD,
-        outDir,
-        ...(alias === undefined ? {} : { alias }),
-        ...(keyPassword === undefined ? {} : { keyPassword }),
-      });
-      const key = createPrivateKey(readFileSync(result.keyFile!));
-      const certificates = readFileSync(result.certFile!, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
-      expect(certificates).toHaveLength(chain);
-      expect(new X509Certificate(certificates[0]).checkPrivateKey(key)).toBe(true);
-      expect(statSync(result.keyFile!).mode & 0o777).toBe(0o600);
-      const pkey = await runCommand(peers.bin.openssl!, ["pkey", "-in", result.keyFile!, "-noout"]);
-      expect(pkey.code).toBe(0);
-      if (chain === 2) {
-        const verify = await runCommand(peers.bin.openssl!, ["verify", "-CAfile", pki.caCert, "-untrusted", result.certFile!, result.certFile!]);
-        expect(verify.stdout.toString()).toContain(": OK");
-      }
-    });
+    it.each(cases)(
+      "converts a $name to PEM that Node and OpenSSL accept",
+      async ({ store, alias, keyPassword, chain }) => {
+        const outDir = join(dir.path, `out-${store}-${alias ?? "only"}`);
+        const result = await convertKeystore(stores[store], {
+          storePassword: STORE_PASSWORD,
+          outDir,
+          ...(alias === undefined ? {} : { alias }),
+          ...(keyPassword === undefined ? {} : { keyPassword }),
+        });
+        const key = createPrivateKey(readFileSync(result.keyFile!));
+        const certificates = readFileSync(result.certFile!, "utf8").match(
+          /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+        )!;
+        expect(certificates).toHaveLength(chain);
+        expect(new X509Certificate(certificates[0]).checkPrivateKey(key)).toBe(true);
+        expect(statSync(result.keyFile!).mode & 0o777).toBe(0o600);
+        const pkey = await runCommand(peers.bin.openssl!, [
+          "pkey",
+          "-in",
+          result.keyFile!,
+          "-noout",
+        ]);
+        expect(pkey.code).toBe(0);
+        if (chain === 2) {
+          const verify = await runCommand(peers.bin.openssl!, [
+            "verify",
+            "-CAfile",
+            pki.caCert,
+            "-untrusted",
+            result.certFile!,
+            result.certFile!,
+          ]);
+          expect(verify.stdout.toString()).toContain(": OK");
+        }
+      },
+    );
 
     it("writes the trusted entries of a keystore to ca.crt", async () => {
       const result = await convertKeystore(stores.jks, {
@@ -141,18 +210,24 @@ describeWithPeers("keystores made by keytool and openssl", ["openssl", "keytool"
         alias: "ec",
         outDir: join(dir.path, "with-ca"),
       });
-      expect(new X509Certificate(readFileSync(result.caFile!)).subject).toBe("CN=node-mirth Test Root CA");
+      expect(new X509Certificate(readFileSync(result.caFile!)).subject).toBe(
+        "CN=node-mirth Test Root CA",
+      );
     });
 
     it("fails cleanly on a wrong store or key password", async () => {
       const outDir = join(dir.path, "never");
       for (const store of [stores.jks, stores.jceks, stores.pkcs12, stores.legacyPkcs12]) {
-        await expect(convertKeystore(store, { storePassword: "wrong", alias: "server", outDir })).rejects.toMatchObject({
+        await expect(
+          convertKeystore(store, { storePassword: "wrong", alias: "server", outDir }),
+        ).rejects.toMatchObject({
           code: "ERR_CERTS_BAD_PASSWORD",
           message: expect.stringContaining(store),
         });
       }
-      await expect(convertKeystore(stores.jceks, { storePassword: STORE_PASSWORD, alias: "server", outDir })).rejects.toMatchObject({
+      await expect(
+        convertKeystore(stores.jceks, { storePassword: STORE_PASSWORD, alias: "server", outDir }),
+      ).rejects.toMatchObject({
         code: "ERR_CERTS_BAD_PASSWORD",
         message: expect.stringContaining("keyPassword"),
       });

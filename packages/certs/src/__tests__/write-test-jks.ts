@@ -15,15 +15,30 @@ export function writeTestJks(options: {
 }): Buffer {
   const version = options.version ?? 2;
   const certificateType = version === 2 ? utf("X.509") : Buffer.alloc(0);
-  const parts: Buffer[] = [u32(0xfeedfeed), u32(version), u32(options.keys.length + options.trusted.length)];
+  const parts: Buffer[] = [
+    u32(0xfeedfeed),
+    u32(version),
+    u32(options.keys.length + options.trusted.length),
+  ];
   for (const key of options.keys) {
     const pkcs8 = key.privateKey.export({ type: "pkcs8", format: "der" });
-    parts.push(u32(1), utf(key.alias), Buffer.alloc(8), lengthPrefixed(protect(pkcs8, options.keyPassword)));
+    parts.push(
+      u32(1),
+      utf(key.alias),
+      Buffer.alloc(8),
+      lengthPrefixed(protect(pkcs8, options.keyPassword)),
+    );
     parts.push(u32(key.chainDer.length));
     for (const der of key.chainDer) parts.push(certificateType, lengthPrefixed(der));
   }
   for (const trusted of options.trusted) {
-    parts.push(u32(2), utf(trusted.alias), Buffer.alloc(8), certificateType, lengthPrefixed(trusted.der));
+    parts.push(
+      u32(2),
+      utf(trusted.alias),
+      Buffer.alloc(8),
+      certificateType,
+      lengthPrefixed(trusted.der),
+    );
   }
   const body = Buffer.concat(parts);
   const digest = createHash("sha1")
@@ -42,17 +57,28 @@ function protect(plaintext: Buffer, password: string): Buffer {
   let digest: Buffer = salt;
   for (let block = 0; block < plaintext.length; block += 20) {
     digest = createHash("sha1").update(passwordBytes).update(digest).digest();
-    for (let i = 0; i < 20 && block + i < plaintext.length; i++) ciphertext[block + i] = plaintext[block + i]! ^ digest[i]!;
+    for (let i = 0; i < 20 && block + i < plaintext.length; i++)
+      ciphertext[block + i] = plaintext[block + i]! ^ digest[i]!;
   }
   const check = createHash("sha1").update(passwordBytes).update(plaintext).digest();
   const encryptedData = Buffer.concat([salt, ciphertext, check]);
   const asn1 = forge.asn1;
   const info = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer("1.3.6.1.4.1.42.2.17.1.1").getBytes()),
+      asn1.create(
+        asn1.Class.UNIVERSAL,
+        asn1.Type.OID,
+        false,
+        asn1.oidToDer("1.3.6.1.4.1.42.2.17.1.1").getBytes(),
+      ),
       asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ""),
     ]),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, encryptedData.toString("binary")),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.OCTETSTRING,
+      false,
+      encryptedData.toString("binary"),
+    ),
   ]);
   return Buffer.from(asn1.toDer(info).getBytes(), "binary");
 }

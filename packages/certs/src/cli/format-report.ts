@@ -11,7 +11,10 @@ export function certificateJson(facts: CertificateFacts): Record<string, unknown
 export function inspectJson(report: InspectReport): Record<string, unknown> {
   return {
     ...report,
-    entries: report.entries.map((entry) => ({ ...entry, certificates: entry.certificates.map(certificateJson) })),
+    entries: report.entries.map((entry) => ({
+      ...entry,
+      certificates: entry.certificates.map(certificateJson),
+    })),
   };
 }
 
@@ -38,16 +41,20 @@ export function formatInspect(report: InspectReport): string {
   }
   if (report.problems.length > 0) {
     lines.push("problems:");
-    for (const problem of report.problems) lines.push(`  ${problem.severity} ${problem.code}: ${problem.message}`);
+    for (const problem of report.problems)
+      lines.push(`  ${problem.severity} ${problem.code}: ${problem.message}`);
   }
   return `${lines.join("\n")}\n`;
 }
 
 export function formatConvert(result: ConvertKeystoreResult): string {
   const lines: string[] = [];
-  if (result.keyFile !== undefined) lines.push(`wrote ${result.keyFile} (private key "${result.alias ?? ""}", PKCS#8, mode 0600)`);
-  if (result.certFile !== undefined) lines.push(`wrote ${result.certFile} (${result.chain.length} certificate(s), leaf first)`);
-  if (result.caFile !== undefined) lines.push(`wrote ${result.caFile} (${result.caCertificates.length} trusted certificate(s))`);
+  if (result.keyFile !== undefined)
+    lines.push(`wrote ${result.keyFile} (private key "${result.alias ?? ""}", PKCS#8, mode 0600)`);
+  if (result.certFile !== undefined)
+    lines.push(`wrote ${result.certFile} (${result.chain.length} certificate(s), leaf first)`);
+  if (result.caFile !== undefined)
+    lines.push(`wrote ${result.caFile} (${result.caCertificates.length} trusted certificate(s))`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -55,7 +62,9 @@ function formatCertificate(facts: CertificateFacts, index: number): string[] {
   return [
     `    [${index}] ${facts.subject}`,
     `        issuer   ${facts.issuer}`,
-    ...(facts.subjectAltNames.length === 0 ? [] : [`        SAN      ${facts.subjectAltNames.join(", ")}`]),
+    ...(facts.subjectAltNames.length === 0
+      ? []
+      : [`        SAN      ${facts.subjectAltNames.join(", ")}`]),
     `        valid    ${facts.notBefore.toISOString()} .. ${facts.notAfter.toISOString()} (${facts.daysUntilExpiry} days left)`,
     `        sha256   ${facts.fingerprint256}${facts.isCA ? "  CA" : ""}`,
   ];

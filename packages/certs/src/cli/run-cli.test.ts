@@ -33,13 +33,24 @@ beforeAll(async () => {
   dir = await createTempDir("node-mirth-certs-cli-");
   const pki = makeForgePki();
   const der = (pem: string) => new X509Certificate(pem).raw;
-  const expired = issueCertificate({ commonName: "expired", notBefore: new Date(Date.now() - 9e8), notAfter: new Date(Date.now() - 1e8) });
+  const expired = issueCertificate({
+    commonName: "expired",
+    notBefore: new Date(Date.now() - 9e8),
+    notAfter: new Date(Date.now() - 1e8),
+  });
   const contents: Record<string, string | Buffer> = {
-    "server.p12": makeForgePkcs12({ identity: pki.server, chain: [pki.intermediate], password: "p12-pass", friendlyName: "mllp" }),
+    "server.p12": makeForgePkcs12({
+      identity: pki.server,
+      chain: [pki.intermediate],
+      password: "p12-pass",
+      friendlyName: "mllp",
+    }),
     "server.jks": writeTestJks({
       storePassword: "store-pass",
       keyPassword: "key-pass",
-      keys: [{ alias: "server", privateKey: pki.server.privateKey, chainDer: [der(pki.server.certPem)] }],
+      keys: [
+        { alias: "server", privateKey: pki.server.privateKey, chainDer: [der(pki.server.certPem)] },
+      ],
       trusted: [{ alias: "root", der: der(pki.root.certPem) }],
     }),
     "server.crt": pki.server.certPem + pki.intermediate.certPem,
@@ -58,9 +69,12 @@ afterAll(async () => {
 describe("node-mirth-certs convert", () => {
   it("converts a PKCS12 with the store password from an env variable", async () => {
     const outDir = join(dir.path, "p12-out");
-    const run = await cli(["convert", files["server.p12"]!, "--out-dir", outDir, "--store-password-env", "P12_PASS"], {
-      env: { P12_PASS: "p12-pass" },
-    });
+    const run = await cli(
+      ["convert", files["server.p12"]!, "--out-dir", outDir, "--store-password-env", "P12_PASS"],
+      {
+        env: { P12_PASS: "p12-pass" },
+      },
+    );
     expect(run).toMatchObject({ code: EXIT_OK, stderr: "" });
     expect(run.stdout).toContain(join(outDir, "mllp.key"));
     expect((await stat(join(outDir, "mllp.key"))).mode & 0o777).toBe(0o600);
@@ -70,11 +84,25 @@ describe("node-mirth-certs convert", () => {
   it("converts a JKS with passwords from a file and an env variable, as JSON", async () => {
     const outDir = join(dir.path, "jks-out");
     const run = await cli(
-      ["convert", files["server.jks"]!, "-o", outDir, "--store-password-file", files["store-pass.txt"]!, "--key-password-env", "KP", "--json"],
+      [
+        "convert",
+        files["server.jks"]!,
+        "-o",
+        outDir,
+        "--store-password-file",
+        files["store-pass.txt"]!,
+        "--key-password-env",
+        "KP",
+        "--json",
+      ],
       { env: { KP: "key-pass" } },
     );
     expect(run.code).toBe(EXIT_OK);
-    const result = JSON.parse(run.stdout) as { alias: string; caFile: string; chain: { subject: string; notAfter: string }[] };
+    const result = JSON.parse(run.stdout) as {
+      alias: string;
+      caFile: string;
+      chain: { subject: string; notAfter: string }[];
+    };
     expect(result.alias).toBe("server");
     expect(result.caFile).toBe(join(outDir, "ca.crt"));
     expect(result.chain[0]!.subject).toBe("CN=localhost");
@@ -97,17 +125,34 @@ describe("node-mirth-certs convert", () => {
     const none = await cli(["convert", files["server.p12"]!, "-o", dir.path]);
     expect(none.code).toBe(EXIT_FAILED);
     expect(none.stderr).toContain("ERR_CERTS_PASSWORD_UNAVAILABLE");
-    const wrong = await cli(["convert", files["server.jks"]!, "-o", dir.path, "--store-password-env", "P", "--json"], {
-      env: { P: "nope" },
-    });
+    const wrong = await cli(
+      ["convert", files["server.jks"]!, "-o", dir.path, "--store-password-env", "P", "--json"],
+      {
+        env: { P: "nope" },
+      },
+    );
     expect(wrong.code).toBe(EXIT_FAILED);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ error: { code: "ERR_CERTS_BAD_PASSWORD" } });
-    const unset = await cli(["convert", files["server.jks"]!, "-o", dir.path, "--store-password-env", "UNSET"]);
+    const unset = await cli([
+      "convert",
+      files["server.jks"]!,
+      "-o",
+      dir.path,
+      "--store-password-env",
+      "UNSET",
+    ]);
     expect(unset.stderr).toContain("UNSET is not set");
   });
 
   it("has no flag that takes a password on the command line", async () => {
-    const run = await cli(["convert", files["server.p12"]!, "-o", dir.path, "--store-password", "p12-pass"]);
+    const run = await cli([
+      "convert",
+      files["server.p12"]!,
+      "-o",
+      dir.path,
+      "--store-password",
+      "p12-pass",
+    ]);
     expect(run.code).toBe(EXIT_USAGE);
     expect(run.stderr).toContain("unknown option '--store-password'");
     const help = await cli(["convert", "--help"]);
@@ -117,7 +162,16 @@ describe("node-mirth-certs convert", () => {
   });
 
   it("refuses two sources for one password", async () => {
-    const run = await cli(["convert", files["server.p12"]!, "-o", dir.path, "--store-password-env", "A", "--store-password-file", "B"]);
+    const run = await cli([
+      "convert",
+      files["server.p12"]!,
+      "-o",
+      dir.path,
+      "--store-password-env",
+      "A",
+      "--store-password-file",
+      "B",
+    ]);
     expect(run.code).toBe(EXIT_USAGE);
   });
 });
@@ -133,15 +187,31 @@ describe("node-mirth-certs inspect", () => {
   it("exits 1 when it finds an error, such as an expired certificate", async () => {
     const run = await cli(["inspect", files["expired.crt"]!, "--json"]);
     expect(run.code).toBe(EXIT_FAILED);
-    expect(JSON.parse(run.stdout)).toMatchObject({ problems: [{ severity: "error", code: "ERR_CERTS_EXPIRED" }] });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      problems: [{ severity: "error", code: "ERR_CERTS_EXPIRED" }],
+    });
   });
 
   it("lists a keystore as JSON with its passwords", async () => {
-    const run = await cli(["inspect", files["server.jks"]!, "--store-password-env", "S", "--key-password-env", "K", "--json"], {
-      env: { S: "store-pass", K: "key-pass" },
-    });
+    const run = await cli(
+      [
+        "inspect",
+        files["server.jks"]!,
+        "--store-password-env",
+        "S",
+        "--key-password-env",
+        "K",
+        "--json",
+      ],
+      {
+        env: { S: "store-pass", K: "key-pass" },
+      },
+    );
     expect(run.code).toBe(EXIT_OK);
-    const report = JSON.parse(run.stdout) as { format: string; entries: { alias: string; keyMatchesLeaf?: boolean }[] };
+    const report = JSON.parse(run.stdout) as {
+      format: string;
+      entries: { alias: string; keyMatchesLeaf?: boolean }[];
+    };
     expect(report.format).toBe("jks");
     expect(report.entries.map((entry) => [entry.alias, entry.keyMatchesLeaf])).toEqual([
       ["server", true],
@@ -164,15 +234,23 @@ registerHooks({ resolve(specifier, context, next) {
   it("runs as a process and exits with the code of the outcome", async () => {
     const main = join(import.meta.dirname, "main.ts");
     const importHook = ["--import", `data:text/javascript,${encodeURIComponent(hook)}`];
-    const ok = await runCommand(process.execPath, [...importHook, main, "inspect", files["server.crt"]!, "--json"], {
-      input: "",
-    });
+    const ok = await runCommand(
+      process.execPath,
+      [...importHook, main, "inspect", files["server.crt"]!, "--json"],
+      {
+        input: "",
+      },
+    );
     expect(ok.stderr.toString()).toBe("");
     expect(ok.code).toBe(EXIT_OK);
     expect(JSON.parse(ok.stdout.toString())).toMatchObject({ format: "pem", problems: [] });
-    const failed = await runCommand(process.execPath, [...importHook, main, "convert", files["server.p12"]!, "-o", dir.path], {
-      input: "",
-    });
+    const failed = await runCommand(
+      process.execPath,
+      [...importHook, main, "convert", files["server.p12"]!, "-o", dir.path],
+      {
+        input: "",
+      },
+    );
     expect(failed.code).toBe(EXIT_FAILED);
     expect(failed.stderr.toString()).toContain("ERR_CERTS_PASSWORD_UNAVAILABLE");
   });

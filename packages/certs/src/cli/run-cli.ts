@@ -5,7 +5,12 @@ import { inspect } from "../inspect.js";
 import { looksLikePem } from "../parse-pem.js";
 import { readOperatorFile } from "../read-operator-file.js";
 import { convertJson, formatConvert, formatInspect, inspectJson } from "./format-report.js";
-import { readPassword, requirePassword, type PasswordContext, type PasswordSource } from "./password-source.js";
+import {
+  readPassword,
+  requirePassword,
+  type PasswordContext,
+  type PasswordSource,
+} from "./password-source.js";
 
 export interface CliIo extends PasswordContext {
   stdout: (text: string) => void;
@@ -38,7 +43,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   withPasswordOptions(program.command("convert"))
-    .description("write <alias>.key (PKCS#8, 0600), <alias>.crt (chain) and ca.crt from a JKS/JCEKS/PKCS12 keystore")
+    .description(
+      "write <alias>.key (PKCS#8, 0600), <alias>.crt (chain) and ca.crt from a JKS/JCEKS/PKCS12 keystore",
+    )
     .argument("<keystore>", "the .jks, .jceks, .p12 or .pfx file")
     .requiredOption("-o, --out-dir <dir>", "where to write the PEM files")
     .option("-a, --alias <alias>", "the private-key entry, when the keystore has several")
@@ -59,28 +66,45 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   withPasswordOptions(program.command("inspect"))
-    .description("show what a PEM file or keystore holds: subjects, SANs, expiry, key match, problems")
+    .description(
+      "show what a PEM file or keystore holds: subjects, SANs, expiry, key match, problems",
+    )
     .argument("<file>", "a PEM file or a .jks/.jceks/.p12/.pfx keystore")
-    .addOption(new Option("--passphrase-env <name>", "environment variable holding the PEM key passphrase").conflicts("passphraseFile"))
+    .addOption(
+      new Option(
+        "--passphrase-env <name>",
+        "environment variable holding the PEM key passphrase",
+      ).conflicts("passphraseFile"),
+    )
     .option("--passphrase-file <path>", "file holding the PEM key passphrase")
-    .action(async (file: string, flags: PasswordFlags & { passphraseEnv?: string; passphraseFile?: string }) => {
-      json = flags.json === true;
-      const isKeystore = !looksLikePem(readOperatorFile(file, "inspected"));
-      const storePassword = await readPassword(
-        storeSource(flags),
-        io,
-        isKeystore ? `store password for ${file} (empty to skip): ` : undefined,
-      );
-      const keyPassword = await readPassword(keySource(flags), io);
-      const passphrase = await readPassword({ env: flags.passphraseEnv, file: flags.passphraseFile }, io);
-      const report = inspect(file, {
-        ...(storePassword === undefined || storePassword === "" ? {} : { storePassword }),
-        ...(keyPassword === undefined ? {} : { keyPassword }),
-        ...(passphrase === undefined ? {} : { passphrase }),
-      });
-      io.stdout(json ? `${JSON.stringify(inspectJson(report), null, 2)}\n` : formatInspect(report));
-      if (report.problems.some((problem) => problem.severity === "error")) exitCode = EXIT_FAILED;
-    });
+    .action(
+      async (
+        file: string,
+        flags: PasswordFlags & { passphraseEnv?: string; passphraseFile?: string },
+      ) => {
+        json = flags.json === true;
+        const isKeystore = !looksLikePem(readOperatorFile(file, "inspected"));
+        const storePassword = await readPassword(
+          storeSource(flags),
+          io,
+          isKeystore ? `store password for ${file} (empty to skip): ` : undefined,
+        );
+        const keyPassword = await readPassword(keySource(flags), io);
+        const passphrase = await readPassword(
+          { env: flags.passphraseEnv, file: flags.passphraseFile },
+          io,
+        );
+        const report = inspect(file, {
+          ...(storePassword === undefined || storePassword === "" ? {} : { storePassword }),
+          ...(keyPassword === undefined ? {} : { keyPassword }),
+          ...(passphrase === undefined ? {} : { passphrase }),
+        });
+        io.stdout(
+          json ? `${JSON.stringify(inspectJson(report), null, 2)}\n` : formatInspect(report),
+        );
+        if (report.problems.some((problem) => problem.severity === "error")) exitCode = EXIT_FAILED;
+      },
+    );
 
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -88,7 +112,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (!isCertsError(error)) throw error;
-    if (json) io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2)}\n`);
+    if (json)
+      io.stdout(
+        `${JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2)}\n`,
+      );
     else io.stderr(`node-mirth-certs: ${error.code}: ${error.message}\n`);
     return EXIT_FAILED;
   }
@@ -96,9 +123,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 function withPasswordOptions(command: Command): Command {
   return command
-    .addOption(new Option("--store-password-env <name>", "environment variable holding the store password").conflicts("storePasswordFile"))
+    .addOption(
+      new Option(
+        "--store-password-env <name>",
+        "environment variable holding the store password",
+      ).conflicts("storePasswordFile"),
+    )
     .option("--store-password-file <path>", "file holding the store password")
-    .addOption(new Option("--key-password-env <name>", "environment variable holding the key password, if it differs").conflicts("keyPasswordFile"))
+    .addOption(
+      new Option(
+        "--key-password-env <name>",
+        "environment variable holding the key password, if it differs",
+      ).conflicts("keyPasswordFile"),
+    )
     .option("--key-password-file <path>", "file holding the key password, if it differs")
     .option("--json", "machine-readable output");
 }
