@@ -577,6 +577,32 @@ describe("halt and the postprocessor", () => {
     expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([result.messageId]);
   });
 
+  it("gives a response transformer the destination's response", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            responseTransformer: {
+              steps: [
+                {
+                  type: "javascript",
+                  script:
+                    'logger.info("rt " + response.getStatus() + " " + response.getMessage());',
+                },
+              ],
+            },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { response: "PEER-OK" });
+    await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    expect(t.events.find((e) => e.type === "log" && e.text.startsWith("rt"))).toMatchObject({
+      text: "rt SENT PEER-OK",
+    });
+  });
+
   it("runs the postprocessor after the last destination, with the destinations' responses in responseMap", async () => {
     await using t = await setup(
       channel({

@@ -659,10 +659,10 @@ export class ChannelRuntime {
       let processed = response.content;
       if (destination.responseTransformer !== undefined && response.content !== undefined) {
         try {
-          processed = destination.responseTransformer(
-            response.content,
-            this.#scope(message, new Map()),
-          );
+          processed = destination.responseTransformer(response.content, {
+            ...this.#scope(message, new Map()),
+            response: { status: "SENT", content: response.content },
+          });
         } catch (error) {
           this.#log(
             "warn",

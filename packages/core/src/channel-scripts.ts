@@ -15,6 +15,8 @@ export interface ScriptScope {
   logger: (level: "debug" | "info" | "warn" | "error", text: string) => void;
   /** Messages a script asked `router.routeMessage` to send; routed after the stage commits. */
   routed: { channel: string; content: string }[];
+  /** In a response transformer: the destination's status and response (also its `msg`). */
+  response?: { status: string; content: string };
 }
 
 /** A script or rule that failed; `message` comes from the script's error, not the content. */
@@ -74,7 +76,11 @@ export class ChannelScripts {
 
   transformer(
     transformer: Transformer,
-    where: { path: (string | number)[]; dataType: DataType },
+    where: {
+      path: (string | number)[];
+      dataType: DataType;
+      kind?: "transformer" | "responseTransformer";
+    },
   ): CompiledTransformer {
     const steps: CompiledTransformer[] = transformer.steps.map((step, index) => {
       const path = [...where.path, "steps", index];
@@ -82,7 +88,7 @@ export class ChannelScripts {
         case "javascript": {
           const id = this.#compile({
             code: step.script,
-            kind: "transformer",
+            kind: where.kind ?? "transformer",
             path: [...path, "script"],
           });
           return (content, scope) =>
@@ -253,6 +259,7 @@ function run(
     configurationMap: scope.configurationMap,
     logger: scope.logger,
   };
+  if (scope.response !== undefined) bindings.response = scope.response;
   const result = sandbox.run(id, bindings);
   if (!result.ok) {
     const line = result.error.line === undefined ? "" : ` (line ${result.error.line})`;

@@ -295,10 +295,10 @@ export function createEngine(options: EngineOptions): Engine {
               where(["transformer"]),
             );
           if (destination.responseTransformer !== undefined) {
-            entry.responseTransformer = scripts.transformer(
-              destination.responseTransformer,
-              where(["responseTransformer"]),
-            );
+            entry.responseTransformer = scripts.transformer(destination.responseTransformer, {
+              ...where(["responseTransformer"]),
+              kind: "responseTransformer",
+            });
           }
           if (destination.queue.groupBy !== undefined) {
             entry.groupBy = scripts.expression(
