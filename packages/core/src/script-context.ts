@@ -187,10 +187,6 @@ export class ScriptContext {
     }
   }
 
-  has(id: string): boolean {
-    return this.#scripts.has(id);
-  }
-
   /**
    * Runs a compiled script. Guest failures come back as results; an exception from here
    * means the WebAssembly side itself failed (host stack exhausted, abort) and the

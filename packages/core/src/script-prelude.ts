@@ -240,6 +240,7 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     return content;
   }
 
+  var WHITESPACE = /[ \t\r\n]/;
   function output(which, value) {
     if (value === MSG) return 0;
     if (value === TMP) return 1;
@@ -248,8 +249,9 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     if (types[which] === 2) {
       var out = stringify(value), original = inputs[which];
       if (out === undefined) return "";
-      // Keep the sender's formatting when the script did not change the document.
-      if (out !== original) {
+      // Keep the sender's formatting when the script did not change the document (text
+      // without whitespace is already compact, so a difference there is a change).
+      if (out !== original && WHITESPACE.test(original)) {
         try { if (stringify(parse(original)) === out) return original; } catch (e) { /* keep out */ }
       }
       return out;
