@@ -554,6 +554,30 @@ describe("group commit in the pipeline", () => {
   });
 });
 
+describe("no PHI in events", () => {
+  it("logs a failing script by kind, never with the content its error quotes", async () => {
+    await using t = await setup(
+      channel({
+        transformer: {
+          steps: [
+            { type: "javascript", script: 'throw new Error("bad patient " + msg.get("PID.3.1"));' },
+          ],
+        },
+      }),
+    );
+    const result = await t.dispatch(hl7({ mrn: "SECRET-MRN-991" }));
+    await t.engine.idle("adt");
+    const published = JSON.stringify(t.events);
+    expect(published).not.toContain("SECRET-MRN-991");
+    expect(
+      t.events.some((e) => e.type === "log" && e.text.includes("source processing failed")),
+    ).toBe(true);
+    // The store keeps the full error for the operator who may see content.
+    const detail = await t.engine.messages.get("adt", result.messageId);
+    expect(detail?.connectors[0]?.content.error).toContain("SECRET-MRN-991");
+  });
+});
+
 describe("halt and the postprocessor", () => {
   it("halt leaves unsent work QUEUED in the store and the next start sends it", async () => {
     await using t = await setup(
