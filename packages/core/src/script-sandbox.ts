@@ -28,7 +28,10 @@ export {
 const DEFAULTS: ScriptContextLimits = {
   timeLimitMs: 2000,
   memoryLimitBytes: 64 * 1024 * 1024,
-  stackLimitBytes: 512 * 1024,
+  // QuickJS counts its own (shadow) stack, but its frames also use the host's native stack;
+  // at 512 KiB plain recursion exhausts Node's ~1 MB stack first, which costs the instance.
+  // At 256 KiB QuickJS stops ordinary recursion itself (~1,300 frames) with a clean error.
+  stackLimitBytes: 256 * 1024,
 };
 
 /**

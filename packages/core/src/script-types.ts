@@ -49,7 +49,11 @@ export interface ScriptSandboxOptions {
   timeLimitMs?: number;
   /** For the whole context: API, templates, compiled scripts and what a run allocates; default 64 MiB. */
   memoryLimitBytes?: number;
-  /** QuickJS stack limit; default 512 KiB. */
+  /**
+   * QuickJS stack limit; default 256 KiB (about 1,300 frames of plain recursion). Larger
+   * values let some recursion exhaust the host's own stack first; that is survived too
+   * (the WebAssembly instance is replaced), at more cost.
+   */
   stackLimitBytes?: number;
   /** JavaScript function libraries shared by a channel's scripts, loaded once per context. */
   codeTemplates?: string[];
