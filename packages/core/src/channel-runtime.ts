@@ -863,6 +863,12 @@ export class ChannelRuntime {
     batch: { byMessage: Map<number, InFlight>; lost: StoreWrite[] },
   ): Promise<void> {
     const destination = this.#compiled.destinations.find((d) => d.config.id === record.connectorId);
+    // A disabled destination keeps its queue in the store until it is enabled again.
+    if (
+      destination === undefined &&
+      this.channel.destinations.some((d) => d.id === record.connectorId)
+    )
+      return;
     const ref = {
       channelId: this.id,
       messageId: record.messageId,

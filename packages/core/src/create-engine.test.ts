@@ -240,6 +240,38 @@ describe("createEngine lifecycle", () => {
   });
 });
 
+describe("redeploy safety", () => {
+  it("keeps the running version when the new one is invalid, and a disabled destination keeps its queue", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    const d1 = { id: "d1", name: "D1", connector: { type: "record", properties: { name: "d1" } } };
+    const slow = { mode: "always" as const, retryCount: 100, retryIntervalMs: 3_600_000 };
+    try {
+      await engine.deploy(channel({ destinations: [{ ...d1, queue: slow }] }));
+      await expect(engine.deploy(channel({ name: "" }))).rejects.toMatchObject({
+        code: "ERR_CHANNEL_INVALID",
+      });
+      expect(engine.status("adt")).toMatchObject({ name: "ADT in", state: "started" });
+      kit.behaviour.set("d1", { failTimes: 1 });
+      const result = await engine.dispatch("adt", { content: hl7() });
+      await until(() => kit.behaviour.get("d1")?.failTimes === 0);
+      await engine.deploy(channel({ destinations: [{ ...d1, enabled: false, queue: slow }] }));
+      expect((await store.listUnfinished("adt")).queued.map((r) => r.messageId)).toEqual([
+        result.messageId,
+      ]);
+      await engine.deploy(
+        channel({ destinations: [{ ...d1, queue: { ...slow, retryIntervalMs: 1 } }] }),
+      );
+      await engine.idle("adt");
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual([result.messageId]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
 describe("stop with a deadline", () => {
   it("finishes even when a send hangs; the message stays QUEUED and is sent after restart", async () => {
     const kit = createTestConnectors();
