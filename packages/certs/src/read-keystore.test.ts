@@ -8,10 +8,12 @@ import { writeTestJks } from "./__tests__/write-test-jks.js";
 
 const FILE = "/etc/node-mirth/fuzz.jks";
 let jks: Buffer;
+let jceks: Buffer;
 let pkcs12: Buffer;
+let pki: ReturnType<typeof makeForgePki>;
 
 beforeAll(() => {
-  const pki = makeForgePki();
+  pki = makeForgePki();
   const der = (pem: string) => new X509Certificate(pem).raw;
   jks = writeTestJks({
     storePassword: "storepass",
@@ -24,6 +26,15 @@ beforeAll(() => {
       },
     ],
     trusted: [{ alias: "root", der: der(pki.root.certPem) }],
+  });
+  jceks = writeTestJks({
+    storePassword: "storepass",
+    keyPassword: "keypass",
+    keys: [
+      { alias: "server", privateKey: pki.server.privateKey, chainDer: [der(pki.server.certPem)] },
+    ],
+    trusted: [],
+    jceks: { salt: Buffer.from("salt4jce"), iterations: 20 },
   });
   pkcs12 = makeForgePkcs12({
     identity: pki.server,
@@ -67,7 +78,6 @@ describe("readKeystore", () => {
   });
 
   it("reads a version 1 JKS, which has no certificate type names, and a non-ASCII alias", () => {
-    const pki = makeForgePki();
     const v1 = writeTestJks({
       version: 1,
       storePassword: "pässwörd",
@@ -86,8 +96,33 @@ describe("readKeystore", () => {
     expect(entry!.chain[0]!.checkPrivateKey(entry!.decryptKey("pässwörd"))).toBe(true);
   });
 
+  it.each([
+    ["distinct salt halves", Buffer.from([9, 8, 7, 6, 5, 4, 3, 2])],
+    ["equal salt halves (Sun reverses the first)", Buffer.from([1, 2, 3, 4, 1, 2, 3, 4])],
+  ])("decrypts a JCEKS key protected with %s", (_label, salt) => {
+    const store = writeTestJks({
+      storePassword: "storepass",
+      keyPassword: "keypass",
+      keys: [
+        {
+          alias: "server",
+          privateKey: pki.server.privateKey,
+          chainDer: [new X509Certificate(pki.server.certPem).raw],
+        },
+      ],
+      trusted: [],
+      jceks: { salt, iterations: 20 },
+    });
+    const contents = readKeystore(store, { file: FILE, storePassword: "storepass" });
+    expect(contents.type).toBe("jceks");
+    const [entry] = contents.keyEntries;
+    expect(entry!.chain[0]!.checkPrivateKey(entry!.decryptKey("keypass"))).toBe(true);
+    expect(() => entry!.decryptKey("storepass")).toThrow(
+      expect.objectContaining({ code: "ERR_CERTS_BAD_PASSWORD" }),
+    );
+  });
+
   it("says when a PKCS12 has no MAC to verify", () => {
-    const pki = makeForgePki();
     const noMac = makeForgePkcs12({
       identity: pki.server,
       chain: [],
@@ -108,7 +143,7 @@ describe("readKeystore", () => {
         message: expect.stringContaining("PEM"),
       }),
     );
-    const derCertificate = new X509Certificate(makeForgePki().root.certPem).raw;
+    const derCertificate = new X509Certificate(pki.root.certPem).raw;
     expect(() => readKeystore(derCertificate, { file: FILE })).toThrow(
       expect.objectContaining({
         code: "ERR_CERTS_UNSUPPORTED_KEYSTORE",
@@ -152,8 +187,8 @@ describe("keystore readers on hostile bytes throw only CertsError", () => {
     );
   });
 
-  it("every truncation of a valid JKS and PKCS12", () => {
-    for (const seed of [jks, pkcs12]) {
+  it("every truncation of a valid JKS, JCEKS and PKCS12", () => {
+    for (const seed of [jks, jceks, pkcs12]) {
       for (let length = 0; length < seed.length; length += 7) {
         expect(onlyTypedErrors(readFully(seed.subarray(0, length)))).toBe(true);
         expect(onlyTypedErrors(readFully(seed.subarray(0, length), "storepass"))).toBe(true);
@@ -161,9 +196,9 @@ describe("keystore readers on hostile bytes throw only CertsError", () => {
     }
   });
 
-  it("valid JKS and PKCS12 with bytes overwritten", () => {
+  it("valid JKS, JCEKS and PKCS12 with bytes overwritten", () => {
     const mutation = fc.record({
-      seed: fc.constantFrom("jks", "pkcs12"),
+      seed: fc.constantFrom(jks, jceks, pkcs12),
       edits: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
         minLength: 1,
         maxLength: 8,
@@ -171,7 +206,7 @@ describe("keystore readers on hostile bytes throw only CertsError", () => {
     });
     fc.assert(
       fc.property(mutation, passwords, ({ seed, edits }, password) => {
-        const bytes = Buffer.from(seed === "jks" ? jks : pkcs12);
+        const bytes = Buffer.from(seed);
         for (const edit of edits) bytes[edit.at % bytes.length] = edit.value;
         return onlyTypedErrors(readFully(bytes, password));
       }),
