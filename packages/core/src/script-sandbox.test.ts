@@ -506,6 +506,8 @@ describe("code templates and kinds", () => {
     const s = await sandbox();
     s.compile({ id: "e", kind: "expression", code: "msg.get('PID.3.1') + '-' + 1" });
     expect(ok(s.run("e", bindings(HL7))).returnValue).toBe("12345-1");
+    s.compile({ id: "semi", kind: "expression", code: "msg.get('PID.5.1'); // family name\n" });
+    expect(ok(s.run("semi", bindings(HL7))).returnValue).toBe("DOE");
   });
 
   it("replaces a script compiled again under the same id", async () => {

@@ -102,7 +102,11 @@ class QuickJsScriptSandbox implements ScriptSandbox {
         details: { scriptId: script.id },
       });
     }
-    const body = script.kind === "expression" ? `return (${script.code}\n);` : script.code;
+    // An expression may end with a semicolon (and a line comment), which `return (...)` cannot hold.
+    const body =
+      script.kind === "expression"
+        ? `return (${script.code.replace(/;[\s;]*(\/\/[^\n]*)?\s*$/, " $1")}\n);`
+        : script.code;
     // Compiled now, so errors surface at deploy, and again whenever the context is rebuilt.
     const context = this.#context ?? this.#revive();
     try {
