@@ -161,12 +161,12 @@ export class ScriptContext {
   }
 
   /** Wraps the body in a function once; a later run only calls it. Replaces a script of the same id. */
-  compile(id: string, body: string): void {
+  compile(id: string, body: string, preamble = ""): void {
     const file = `nm-script-${++this.#fileSeq}`;
     const where = { file, lineOffset: BODY_FIRST_LINE - 1, bodyLines: countLines(body) };
     this.#startDeadline();
     try {
-      const factory = this.#guard(() => this.#vm.evalCode(wrapScriptBody(body), file));
+      const factory = this.#guard(() => this.#vm.evalCode(wrapScriptBody(body, preamble), file));
       if (factory.error !== undefined) throw compileError(id, this.#failure(factory.error, where));
       const made = this.#guard(() =>
         this.#vm.callFunction(factory.value, this.#vm.undefined, this.#helpers),

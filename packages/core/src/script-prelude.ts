@@ -310,6 +310,16 @@ export const BODY_FIRST_LINE = 2;
  * script may reassign `msg` and the wrapper still sees the new value. The result is a
  * factory called once with the prelude's helpers.
  */
-export function wrapScriptBody(body: string): string {
-  return `${WRAPPER_HEAD}\n${body}${WRAPPER_TAIL}`;
+export function wrapScriptBody(body: string, preamble = ""): string {
+  return `${WRAPPER_HEAD}${preamble}\n${body}${WRAPPER_TAIL}`;
+}
+
+/**
+ * Declarations a kind adds on the wrapper's line, inside the user's function. Mirth's
+ * preprocessor works on `message`, the raw text, and returns the text to process.
+ */
+export function scriptPreamble(kind: string): string {
+  return kind === "preprocessor"
+    ? " var message = __nm_m === undefined ? String(msg) : __nm_m;"
+    : "";
 }

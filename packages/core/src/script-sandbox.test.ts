@@ -502,6 +502,23 @@ describe("code templates and kinds", () => {
     });
   });
 
+  it("runs Mirth-style preprocessors on `message`, the raw text", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "pre",
+      kind: "preprocessor",
+      code: "// Modify the message variable below to pre process data\nreturn message.replace('EHR', 'EMR');",
+    });
+    expect(ok(s.run("pre", bindings(HL7))).message.content).toBe(HL7.replace("EHR", "EMR"));
+    s.compile({ id: "json", kind: "preprocessor", code: "return message.trim();" });
+    expect(ok(s.run("json", bindings(' {"a":1} ', "JSON"))).message.content).toBe('{"a":1}');
+    // Without a string returned, the message is what the script left in msg.
+    s.compile({ id: "msg", kind: "preprocessor", code: "msg.set('PID.5.1', 'X');" });
+    expect(ok(s.run("msg", bindings(HL7))).message.content).toContain(
+      "PID|1||12345^^^HOSP^MR||X^JOHN^Q",
+    );
+  });
+
   it("evaluates expressions", async () => {
     const s = await sandbox();
     s.compile({ id: "e", kind: "expression", code: "msg.get('PID.3.1') + '-' + 1" });

@@ -1,9 +1,11 @@
 import { NodeMirthError } from "./errors.js";
 import { ScriptContext, type ScriptContextLimits } from "./script-context.js";
 import { ScriptModuleSlot, type ScriptModule } from "./script-module.js";
+import { scriptPreamble } from "./script-prelude.js";
 import {
   SCRIPT_KINDS,
   type ScriptBindings,
+  type ScriptKind,
   type ScriptRunResult,
   type ScriptSandbox,
   type ScriptSandboxOptions,
@@ -83,7 +85,7 @@ class QuickJsScriptSandbox implements ScriptSandbox {
   readonly #setup: SandboxSetup;
   readonly #slot: ScriptModuleSlot;
   /** Script bodies by id, kept to compile them again into a rebuilt context. */
-  readonly #sources = new Map<string, string>();
+  readonly #sources = new Map<string, { body: string; kind: ScriptKind; preamble: string }>();
   #module: ScriptModule | undefined;
   #context: ScriptContext | undefined;
   #disposed = false;
@@ -107,10 +109,11 @@ class QuickJsScriptSandbox implements ScriptSandbox {
       script.kind === "expression"
         ? `return (${script.code.replace(/;[\s;]*(\/\/[^\n]*)?\s*$/, " $1")}\n);`
         : script.code;
+    const preamble = scriptPreamble(script.kind);
     // Compiled now, so errors surface at deploy, and again whenever the context is rebuilt.
     const context = this.#context ?? this.#revive();
     try {
-      context?.compile(script.id, body);
+      context?.compile(script.id, body, preamble);
     } catch (error) {
       if (context === undefined || !context.faulted) throw error;
       // Source nested deeply enough to exhaust the host stack in the parser.
@@ -121,7 +124,7 @@ class QuickJsScriptSandbox implements ScriptSandbox {
         { cause: error, details: { scriptId: script.id } },
       );
     }
-    this.#sources.set(script.id, body);
+    this.#sources.set(script.id, { body, kind: script.kind, preamble });
   }
 
   run(id: string, bindings: ScriptBindings): ScriptRunResult {
@@ -145,6 +148,14 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     let result: ScriptRunResult;
     try {
       result = context.run(id, bindings);
+      // Mirth's preprocessor returns the text to process (`return message;`).
+      if (
+        result.ok &&
+        typeof result.returnValue === "string" &&
+        this.#sources.get(id)?.kind === "preprocessor"
+      ) {
+        result.message = { content: result.returnValue };
+      }
     } catch (error) {
       // Only a failure of the WebAssembly side costs the instance; anything else is a caller's bug.
       if (!context.faulted) throw error;
@@ -177,7 +188,7 @@ class QuickJsScriptSandbox implements ScriptSandbox {
     try {
       this.#setup.templates.forEach((code, index) => context.loadTemplate(index, code));
       context.seal();
-      for (const [id, body] of this.#sources) context.compile(id, body);
+      for (const [id, { body, preamble }] of this.#sources) context.compile(id, body, preamble);
     } catch (error) {
       try {
         context.dispose();

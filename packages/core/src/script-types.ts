@@ -23,6 +23,8 @@
  *   - JSON: the parsed value; serialized back after the run (the original text is kept
  *     when nothing changed).
  *   - XML and RAW: the text as a string; assign a new string to change it.
+ * - `message` — in preprocessors only: the raw text; a string returned (`return message;`)
+ *   becomes the message to process, as in Mirth.
  * - `tmp` — the outbound template in destination transformers, same rules; otherwise undefined.
  * - `response` — in response transformers: `{ status, content, getStatus(), getMessage() }`.
  * - Maps with Mirth's Java-style API: `channelMap`, `sourceMap` (read-only), `connectorMap`,
