@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { connect } from "node:net";
-import { describe, expect, it } from "vitest";
+import { Socket } from "node:net";
+import { describe, expect, it, vi } from "vitest";
 import { adt } from "./__tests__/test-pki.js";
 import { ackHandler, collectingLog, frameClient, mllpFrame, msa } from "./__tests__/helpers.js";
 import { MllpListener } from "./mllp-listener.js";
@@ -95,11 +96,14 @@ describe("MllpListener", () => {
     expect(lines.filter((line) => line.includes("ERR_MLLP_IDLE_TIMEOUT"))).toHaveLength(2);
   });
 
-  it("closes a silent (possibly half-open) connection after idleTimeoutMs", async () => {
+  it("turns on TCP keep-alive for half-open peers and closes a silent connection after idleTimeoutMs", async () => {
     const { log, waitFor } = collectingLog();
-    await using listener = new MllpListener({ onMessage: ackHandler, idleTimeoutMs: 200, log });
+    const keepAlive = vi.spyOn(Socket.prototype, "setKeepAlive");
+    await using listener = new MllpListener({ onMessage: ackHandler, idleTimeoutMs: 200, keepAliveInitialDelayMs: 5_000, log });
     const { port } = await listener.start();
     await using client = await frameClient(port);
+    await expect.poll(() => keepAlive.mock.calls.some(([enable, delay]) => enable === true && delay === 5_000)).toBe(true);
+    keepAlive.mockRestore();
     client.socket.write(mllpFrame(adt("I1")));
     await client.next();
     await client.closed;

@@ -98,6 +98,7 @@ export class MllpSender {
   #idleTimer: NodeJS.Timeout | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  readonly #closing = new AbortController();
 
   constructor(options: MllpSenderOptions) {
     if (typeof options.host !== "string" || options.host.trim() === "") {
@@ -143,6 +144,7 @@ export class MllpSender {
   /** Closes the connection; messages still waiting fail with ERR_MLLP_SENDER_CLOSED. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort(new MllpError("ERR_MLLP_SENDER_CLOSED", "the sender was stopped"));
     clearTimeout(this.#idleTimer);
     this.#drop(new MllpError("ERR_MLLP_SENDER_CLOSED", "the sender was stopped"));
     await this.#tail;
@@ -153,9 +155,10 @@ export class MllpSender {
   }
 
   async #send(message: Buffer | string, options: MllpSendOptions): Promise<MllpSendResult> {
-    const signal = options.signal;
     if (this.#closed) throw new MllpError("ERR_MLLP_SENDER_CLOSED", "the sender is stopped");
-    signal?.throwIfAborted();
+    // close() gives up a connect or a wait in flight at once instead of after its timeout.
+    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+    if (signal.aborted) throw new MllpError("ERR_MLLP_SENDER_CLOSED", "sending was aborted", { cause: signal.reason });
     clearTimeout(this.#idleTimer);
     const payload = typeof message === "string" ? Buffer.from(message, this.#options.encoding ?? "utf8") : message;
     const validateAck = options.validateAck ?? this.#options.validateAck ?? true;
@@ -168,11 +171,17 @@ export class MllpSender {
     try {
       const awaitResponse = this.#options.awaitResponse ?? true;
       const response = awaitResponse ? this.#waitForResponse(link, signal) : undefined;
-      link.socket.write(encodeFrame(payload, this.framing));
+      const written = new Promise<void>((resolve, reject) =>
+        link.socket.write(encodeFrame(payload, this.framing), (error) =>
+          error ? reject(new MllpError("ERR_MLLP_CONNECTION_CLOSED", `writing to ${this.#options.host}:${this.#options.port} failed: ${error.message}`, { cause: error })) : resolve(),
+        ),
+      );
       if (response === undefined) {
-        await new Promise<void>((resolve) => link.socket.write(Buffer.alloc(0), () => resolve()));
+        await written;
         return { outcome: "accepted" };
       }
+      // A failed write also closes the socket, which rejects the response with the reason.
+      written.catch(() => {});
       const frame = await response;
       return validateAck ? this.#readAck(frame, controlId) : { outcome: "accepted", response: frame };
     } catch (error) {
@@ -215,7 +224,7 @@ export class MllpSender {
     return { outcome, ackCode: code!, ...(text === undefined || text === "" ? {} : { ackText: text }), response: frame };
   }
 
-  async #connect(signal: AbortSignal | undefined): Promise<Link> {
+  async #connect(signal: AbortSignal): Promise<Link> {
     this.#drop(undefined);
     const { host, port } = this.#options;
     let address = host;
@@ -233,7 +242,7 @@ export class MllpSender {
         reject(new MllpError(code, text, { cause, details: { host, port, address } }));
       };
       const timer = setTimeout(() => fail("ERR_MLLP_CONNECT_TIMEOUT", `could not connect to ${where} within ${timeoutMs} ms`), timeoutMs);
-      const onAbort = () => fail("ERR_MLLP_CONNECT_FAILED", `connecting to ${where} was aborted`, signal?.reason);
+      const onAbort = () => fail("ERR_MLLP_SENDER_CLOSED", `connecting to ${where} was aborted`, signal.reason);
       const onError = (error: Error & { code?: string }) =>
         fail("ERR_MLLP_CONNECT_FAILED", `could not connect to ${where}${this.#tlsEnabled ? " over TLS" : ""}: ${error.code ?? ""} ${error.message}`.trim(), error);
       const onReady = () => {
@@ -242,11 +251,11 @@ export class MllpSender {
       };
       const cleanup = () => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        signal.removeEventListener("abort", onAbort);
         socket.off("error", onError);
         socket.off(this.#tlsEnabled ? "secureConnect" : "connect", onReady);
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
       socket.once("error", onError);
       socket.once(this.#tlsEnabled ? "secureConnect" : "connect", onReady);
     });
@@ -285,7 +294,7 @@ export class MllpSender {
     };
   }
 
-  #waitForResponse(link: Link, signal: AbortSignal | undefined): Promise<Buffer> {
+  #waitForResponse(link: Link, signal: AbortSignal): Promise<Buffer> {
     const timeoutMs = this.#options.responseTimeoutMs ?? 30_000;
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -294,14 +303,14 @@ export class MllpSender {
       }, timeoutMs);
       const onAbort = () => {
         finish();
-        reject(new MllpError("ERR_MLLP_SENDER_CLOSED", "sending was aborted", { cause: signal?.reason }));
+        reject(new MllpError("ERR_MLLP_SENDER_CLOSED", "sending was aborted", { cause: signal.reason }));
       };
       const finish = () => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        signal.removeEventListener("abort", onAbort);
         link.waiter = undefined;
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
       link.waiter = {
         resolve: (frame) => {
           finish();

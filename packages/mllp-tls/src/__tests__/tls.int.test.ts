@@ -1,7 +1,8 @@
 import { once } from "node:events";
 import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { connect as tlsConnect } from "node:tls";
+import type { AddressInfo } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import { createTempDir, describeWithPeers, runCommand, type TempDir } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MllpListener, type MllpListenerOptions } from "../mllp-listener.js";
@@ -47,6 +48,31 @@ describeWithPeers("MLLP over TLS and mTLS (openssl s_client, test CA made by ope
     await expect(wrongName.send(adt("T2"))).rejects.toMatchObject({ code: "ERR_MLLP_CONNECT_FAILED", message: expect.stringContaining("ERR_TLS_CERT_ALTNAME_INVALID") });
     await using untrusting = new MllpSender({ host: "localhost", port, tls: { enabled: true, trustStorePath: pki.strangerCaCert } });
     await expect(untrusting.send(adt("T3"))).rejects.toMatchObject({ code: "ERR_MLLP_CONNECT_FAILED" });
+  });
+
+  it("the sender sends SNI: the configured host name, or sniServerName", async () => {
+    const names: string[] = [];
+    const server = createTlsServer({ key: await readFile(pki.serverKey), cert: await readFile(pki.serverCert) }, (socket) => {
+      names.push(String((socket as unknown as { servername: string | false }).servername));
+      socket.destroy();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const cases = [
+        { host: "localhost", tls: {} },
+        { host: "127.0.0.1", tls: { sniServerName: "localhost" } },
+        { host: "127.0.0.1", tls: {} }, // no SNI for an IP address
+      ];
+      for (const { host, tls } of cases) {
+        await using sender = new MllpSender({ host, port, tls: { enabled: true, trustStorePath: pki.caCert, ...tls } });
+        await expect(sender.send(adt("SNI"))).rejects.toMatchObject({ code: "ERR_MLLP_CONNECTION_CLOSED" });
+      }
+      expect(names).toEqual(["localhost", "localhost", "false"]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("RAW over TLS is TCP+TLS", async () => {
