@@ -280,7 +280,7 @@ describe("limits", () => {
   });
 
   it("survives many failures in a row", async () => {
-    const s = await withHealthCheck({ timeLimitMs: 50, memoryLimitBytes: 8 * 1024 * 1024 });
+    const s = await withHealthCheck({ timeLimitMs: 200, memoryLimitBytes: 8 * 1024 * 1024 });
     s.compile({ id: "loop", kind: "filter", code: "for (;;) {}" });
     s.compile({
       id: "bomb",
