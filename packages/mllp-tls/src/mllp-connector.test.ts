@@ -1,4 +1,4 @@
-import { createEngine, MemoryStore, type DestinationContext, type LogLevel, type OutboundMessage, type SourceContext } from "@node-mirth/core";
+import { createEngine, EgressPolicy, MemoryStore, type DestinationContext, type LogLevel, type OutboundMessage, type SourceContext } from "@node-mirth/core";
 import { buildAck, parseHl7 } from "@node-mirth/hl7";
 import { freePort } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
@@ -56,6 +56,14 @@ describe("mllp properties", () => {
 
 describe("mllp destination", () => {
   const plugin = mllp();
+
+  it("checks the egress allow-list at deploy", () => {
+    const egress = new EgressPolicy({ allowed_mllp: ["10.1.2.3"] });
+    const props = mllpPropertiesSchema.parse({ host: "127.0.0.1", port: 6661 });
+    expect(() => plugin.createDestination!(props, { ...env, policy: { allowInsecureBind: false, egress } })).toThrow(
+      expect.objectContaining({ code: "ERR_POLICY_EGRESS_DENIED" }),
+    );
+  });
 
   it("maps AA to SENT, AE to a retryable ERROR and AR to a permanent one, with the ACK as response", async () => {
     await using receiver = new MllpListener({

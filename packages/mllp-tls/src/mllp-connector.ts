@@ -169,6 +169,8 @@ function createMllpDestination(props: MllpProperties, env: ConnectorEnvironment)
     throw new MllpError("ERR_MLLP_INVALID_OPTIONS", "an MLLP destination needs host and a port from 1 to 65535");
   }
   const host = props.host;
+  // Early and clear at deploy; the check that protects runs again at every connect.
+  env.policy.egress?.checkConfigured("mllp", host, props.port);
   let log: (level: LogLevel, text: string) => void = () => {};
   const build = () =>
     new MllpSender({

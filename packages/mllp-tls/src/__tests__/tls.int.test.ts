@@ -3,8 +3,10 @@ import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
-import { createTempDir, describeWithPeers, runCommand, type TempDir } from "@node-mirth/test-peers";
+import { createEngine, MemoryStore } from "@node-mirth/core";
+import { createTempDir, describeWithPeers, freePort, runCommand, type TempDir } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { mllp } from "../mllp-connector.js";
 import { MllpListener, type MllpListenerOptions } from "../mllp-listener.js";
 import { MllpSender } from "../mllp-sender.js";
 import { ackHandler, collectingLog, mllpFrame } from "./helpers.js";
@@ -81,6 +83,47 @@ describeWithPeers("MLLP over TLS and mTLS (openssl s_client, test CA made by ope
     expect(listener.transport).toBe("TCP+TLS");
     await using sender = new MllpSender({ host: "localhost", port, framing: { mode: "FRAME", startBytes: "02", endBytes: "03" }, validateAck: false, tls: { enabled: true, trustStorePath: pki.caCert } });
     expect((await sender.send("hello")).response?.toString()).toBe("echo:hello");
+  });
+
+  it("the mllp plugin in the engine: MLLPS source and mTLS destination from connector properties", async () => {
+    const delivered: string[] = [];
+    await using downstream = new MllpListener({
+      onMessage: (m, info) => {
+        delivered.push(`${info.peerCertificateSubject ?? ""}:${info.transport}`);
+        return ackHandler(m);
+      },
+      tls: serverTls(true),
+    });
+    const { port: downstreamPort } = await downstream.start();
+    const port = await freePort("127.0.0.1");
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: [mllp()], env: { CA: pki.caCert } });
+    try {
+      await engine.deploy({
+        id: "tls",
+        name: "TLS in and out",
+        source: { type: "mllp", properties: { port: String(port), tls: { ...serverTls(false), enabled: "true" } } },
+        destinations: [
+          {
+            id: "out",
+            name: "Out",
+            connector: {
+              type: "mllp",
+              properties: { host: "localhost", port: downstreamPort, tls: { enabled: true, trustStorePath: "${CA}", keyStorePath: pki.clientKey, certStorePath: pki.clientCert } },
+            },
+          },
+        ],
+      });
+      await using sender = new MllpSender({ host: "localhost", port, tls: { enabled: true, trustStorePath: pki.caCert } });
+      expect((await sender.send(adt("ENG1"))).outcome).toBe("accepted");
+      await engine.idle("tls");
+      expect(delivered).toEqual(["mllp-test-client:MLLPS"]);
+      const [stored] = await engine.messages.search({ channelId: "tls", statuses: ["SENT"] });
+      expect(JSON.stringify(await engine.messages.get("tls", stored!.messageId))).toContain("MLLPS");
+    } finally {
+      await engine.close();
+      await store.close();
+    }
   });
 
   it("openssl s_client gets an ACK over TLS", async () => {
