@@ -462,12 +462,10 @@ export class ScriptContext {
           throw new TypeError("Unknown HL7 operation");
       }
     } catch (error) {
+      if (isHostFault(error)) throw error;
       // Only name and message cross into the guest: never a host stack.
       const message = error instanceof Error ? error.message : String(error);
-      const name = which === 1 ? "tmp" : "msg";
-      throw new Error(op === HL7_OP.get || op === HL7_OP.set ? `${name}: ${message}` : message, {
-        cause: error,
-      });
+      throw new Error(`${which === 1 ? "tmp" : "msg"}: ${message}`, { cause: error });
     }
   }
 
@@ -505,13 +503,15 @@ export class ScriptContext {
         return vm.dump(handle) as boolean;
       case "bigint":
         return vm.getBigInt(handle);
-      case "object":
-        return vm.dump(handle) as unknown;
+      case "object": {
+        const dumped = vm.dump(handle) as unknown;
+        // dump() falls back to String(value) when JSON.stringify fails (a cycle, a BigInt).
+        if (typeof dumped === "string" && !lenient) throw new TypeError(notJsonSafe(what));
+        return dumped;
+      }
       default:
         if (lenient) return undefined;
-        throw new TypeError(
-          `${what} must be JSON-safe (strings, numbers, booleans, plain objects and arrays)`,
-        );
+        throw new TypeError(notJsonSafe(what));
     }
   }
 
@@ -712,6 +712,10 @@ function lineIn(stack: string, file: string): number | undefined {
   if (at === -1) return undefined;
   const match = /^:(\d+)/.exec(stack.slice(at + file.length, at + file.length + 12));
   return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+function notJsonSafe(what: string): string {
+  return `${what} must be JSON-safe (strings, numbers, booleans, plain objects and arrays, no cycles)`;
 }
 
 function numberArg(vm: QuickJSContext, handle: QuickJSHandle | undefined): number {

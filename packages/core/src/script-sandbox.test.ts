@@ -276,6 +276,15 @@ describe("maps, $(), logger and router", () => {
     const s = await sandbox();
     s.compile({ id: "t", kind: "transformer", code: "globalMap.put('f', function () {});" });
     expect(failed(s.run("t", bindings(HL7))).message).toMatch(/JSON-safe/);
+    s.compile({
+      id: "cycle",
+      kind: "transformer",
+      code: "var a = {}; a.self = a;\nchannelMap.put('a', a);",
+    });
+    expect(failed(s.run("cycle", bindings(HL7)))).toMatchObject({
+      line: 2,
+      message: expect.stringMatching(/no cycles/),
+    });
   });
 
   it("keeps sourceMap read-only", async () => {
