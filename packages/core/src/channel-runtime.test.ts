@@ -169,6 +169,36 @@ describe.each<StoreKind>(["MemoryStore", "SqliteStore"])("pipeline statuses on %
   });
 });
 
+describe("raw bytes", () => {
+  it("decodes HL7 bytes with the charset MSH-18 names, and keeps bytes that are not HL7 losslessly", async () => {
+    await using t = await setup(channel());
+    const latin1 = Buffer.from(
+      hl7({ name: "MÜLLER^JÖRG" }).replace("|P|2.5", "|P|2.5||||||8859/1"),
+      "latin1",
+    );
+    const utf8 = Buffer.from(
+      hl7({ name: "MÜLLER^JÖRG" }).replace("|P|2.5", "|P|2.5||||||UNICODE UTF-8"),
+      "utf8",
+    );
+    const junk = Buffer.from([0xff, 0x00, 0x41]);
+    const results = [
+      await t.kit.source("adt").dispatch({ content: latin1 }),
+      await t.kit.source("adt").dispatch({ content: utf8 }),
+      await t.kit.source("adt").dispatch({ content: junk }),
+    ];
+    await t.engine.idle("adt");
+    const raws = await Promise.all(
+      results.map(
+        async (r) => (await t.engine.messages.get("adt", r.messageId))?.connectors[0]?.content.raw,
+      ),
+    );
+    expect(raws[0]).toContain("MÜLLER^JÖRG");
+    expect(raws[1]).toContain("MÜLLER^JÖRG");
+    expect(Buffer.from(raws[2]!, "latin1")).toEqual(junk);
+    expect(results.map((r) => r.status)).toEqual(["RECEIVED", "RECEIVED", "ERROR"]);
+  });
+});
+
 describe("ACK policies", () => {
   it("afterDestination answers with the destination's response, or AE when it failed", async () => {
     await using t = await setup(

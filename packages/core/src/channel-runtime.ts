@@ -1,4 +1,4 @@
-import { parseHl7, type Hl7Message } from "@node-mirth/hl7";
+import { parseHl7, resolveCharset, type Hl7Message } from "@node-mirth/hl7";
 import type { Channel, Destination } from "./channel-schema.js";
 import type {
   CompiledExpression,
@@ -260,18 +260,9 @@ export class ChannelRuntime {
       await new Promise<void>((resolve) => this.#backlogWaiters.push(resolve));
     }
     const channel = this.#compiled.channel;
-    const content = typeof raw.content === "string" ? raw.content : raw.content.toString("utf8");
     const messageId = reuseMessageId ?? ++this.#lastMessageId;
     const now = Date.now();
-    let parsed: Hl7Message | undefined;
-    let parseError: string | undefined;
-    if (channel.dataType === "HL7V2") {
-      try {
-        parsed = parseHl7(content);
-      } catch (error) {
-        parseError = describe(error);
-      }
-    }
+    const { content, parsed, parseError } = decode(raw.content, channel.dataType);
     const status: MessageStatus = parseError === undefined ? "RECEIVED" : "ERROR";
     const writes: StoreWrite[] = [];
     if (reuseMessageId !== undefined)
@@ -1143,6 +1134,31 @@ function settle(
 }
 
 /** The channel map as stored JSON; values JSON cannot hold are stored as their type name. */
+/**
+ * The text of what a source received. HL7 bytes are decoded with the charset their MSH-18
+ * names (as @node-mirth/hl7 parses them); bytes that are not HL7 are kept as latin1, which
+ * maps every byte to one character and loses none. Other data types are UTF-8.
+ */
+function decode(
+  input: string | Buffer,
+  dataType: Channel["dataType"],
+): { content: string; parsed?: Hl7Message; parseError?: string } {
+  if (dataType !== "HL7V2") {
+    return { content: typeof input === "string" ? input : input.toString("utf8") };
+  }
+  try {
+    const parsed = parseHl7(input);
+    const content =
+      typeof input === "string" ? input : resolveCharset(parsed.get("MSH.18") ?? "").decode(input);
+    return { content, parsed };
+  } catch (error) {
+    return {
+      content: typeof input === "string" ? input : input.toString("latin1"),
+      parseError: describe(error),
+    };
+  }
+}
+
 function mapsJson(channelMap: Map<string, unknown>): string {
   try {
     return JSON.stringify({ channelMap: Object.fromEntries(channelMap) });
