@@ -599,6 +599,12 @@ describe("errors carry message and line", () => {
     expect(failed(s.run("t", bindings(HL7)))).toEqual({ message: "empty", line: 2, kind: "error" });
   });
 
+  it("counts lines the same in scripts saved with CRLF", async () => {
+    const s = await sandbox();
+    s.compile({ id: "t", kind: "transformer", code: "var a = 1;\r\nvar b = 2;\r\nnull.x;\r\n" });
+    expect(failed(s.run("t", bindings(HL7))).line).toBe(3);
+  });
+
   it("reports thrown strings", async () => {
     const s = await sandbox();
     s.compile({ id: "t", kind: "transformer", code: "throw 'plain';" });
