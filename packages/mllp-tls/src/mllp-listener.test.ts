@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { connect } from "node:net";
 import { Socket } from "node:net";
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { adt } from "./__tests__/test-pki.js";
 import { ackHandler, collectingLog, frameClient, mllpFrame, msa } from "./__tests__/helpers.js";
@@ -44,6 +45,38 @@ describe("MllpListener", () => {
     for (const _ of ids) answers.push(msa(await client.next())[1]);
     expect(answers).toEqual(ids);
     expect(most).toBe(1);
+  });
+
+  it("pauses reading while a slow handler has maxQueuedFrames waiting, and loses none", async () => {
+    await using listener = new MllpListener({
+      onMessage: async (message) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return ackHandler(message);
+      },
+      maxQueuedFrames: 2,
+    });
+    const { port } = await listener.start();
+    await using client = await frameClient(port);
+    const ids = Array.from({ length: 40 }, (_, i) => `Q${i}`);
+    client.socket.write(Buffer.concat(ids.map((id) => mllpFrame(adt(id)))));
+    const answers = [];
+    for (const _ of ids) answers.push(msa(await client.next())[1]);
+    expect(answers).toEqual(ids);
+  });
+
+  it("survives random bytes on its connections and still serves the next one", async () => {
+    await using listener = new MllpListener({ onMessage: ackHandler, framing: { maxFrameBytes: 512 } });
+    const { port } = await listener.start();
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 700 }), { maxLength: 5 }), async (writes) => {
+        await using noisy = await frameClient(port);
+        for (const bytes of writes) noisy.socket.write(bytes);
+        await using client = await frameClient(port);
+        client.socket.write(mllpFrame(adt("AFTER")));
+        expect(msa(await client.next())).toEqual(["AA", "AFTER"]);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it("discards garbage before the start block and still answers the message", async () => {

@@ -43,7 +43,7 @@ export interface MllpListenerOptions {
   maxConnections?: number;
   /** Open connections from one remote address; default 20. */
   maxConnectionsPerAddress?: number;
-  /** A started frame must be complete within this long, however slowly it trickles; default 30 s. */
+  /** A started frame must be complete within this long, however slowly it trickles; default 30 s, 0 = off. */
   readTimeoutMs?: number;
   /** Close a connection that sends nothing for this long; 0 (default) keeps idle peers. */
   idleTimeoutMs?: number;
@@ -353,7 +353,7 @@ export class MllpListener {
         }, this.#options.rawIdleGapMs);
       }
     }
-    if (decoder.inFrame && this.framing.mode !== "RAW") {
+    if (decoder.inFrame && this.framing.mode !== "RAW" && this.#options.readTimeoutMs > 0) {
       // Started now, or still running from the frame's first byte: a trickle cannot extend it.
       connection.readTimer ??= setTimeout(() => {
         this.#log("warn", `ERR_MLLP_IDLE_TIMEOUT: connection ${connection.id} from ${connection.remoteAddress} did not finish a frame within ${this.#options.readTimeoutMs} ms; closed`);

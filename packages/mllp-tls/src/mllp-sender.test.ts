@@ -198,6 +198,18 @@ describe("MllpSender", () => {
     expect(received[1]!.toString("latin1")).toBe(message);
   });
 
+  it("RAW: the response ends after the idle gap, or when the receiver closes", async () => {
+    await using listener = new MllpListener({ onMessage: (m) => Promise.resolve(`echo ${m.toString()}`), framing: { mode: "RAW" }, rawIdleGapMs: 50 });
+    const { port } = await listener.start();
+    await using sender = new MllpSender({ host: "127.0.0.1", port, framing: { mode: "RAW" }, validateAck: false, rawIdleGapMs: 50 });
+    expect(sender.transport).toBe("TCP");
+    expect((await sender.send("one")).response?.toString()).toBe("echo one");
+    expect((await sender.send("two")).response?.toString()).toBe("echo two");
+    await using closing = await scriptedServer((socket) => socket.end("bye"));
+    await using once = new MllpSender({ host: "127.0.0.1", port: closing.port, framing: { mode: "RAW" }, validateAck: false, rawIdleGapMs: 10_000 });
+    expect((await once.send("hi")).response?.toString()).toBe("bye");
+  });
+
   it("refuses bad options", () => {
     expect(() => new MllpSender({ host: "", port: 1 })).toThrow(expect.objectContaining({ code: "ERR_MLLP_INVALID_OPTIONS" }));
     expect(() => new MllpSender({ host: "h", port: 70000 })).toThrow(expect.objectContaining({ code: "ERR_MLLP_INVALID_OPTIONS" }));
