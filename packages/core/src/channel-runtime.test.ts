@@ -199,6 +199,31 @@ describe("raw bytes", () => {
   });
 });
 
+describe("other data types", () => {
+  it("passes JSON through a JavaScript transformer and answers with the bare outcome", async () => {
+    await using t = await setup(
+      channel({
+        dataType: "JSON",
+        ack: { mode: "afterTransform" },
+        transformer: { steps: [{ type: "javascript", script: "msg.seen = true;" }] },
+      }),
+    );
+    const result = await t.dispatch('{"patient":"P1"}');
+    expect(result).toMatchObject({
+      status: "TRANSFORMED",
+      response: { outcome: "accept", content: "" },
+    });
+    await t.engine.idle("adt");
+    expect(JSON.parse(t.kit.sentTo("d1")[0]!.content)).toEqual({ patient: "P1", seen: true });
+    // Content the transformer cannot read is stored as ERROR and answered with an error.
+    const garbage = await t.dispatch("not json at all");
+    expect(garbage).toMatchObject({ status: "ERROR", response: { outcome: "error" } });
+    expect(
+      (await t.engine.messages.get("adt", garbage.messageId))?.connectors[0]?.content.raw,
+    ).toBe("not json at all");
+  });
+});
+
 describe("ACK policies", () => {
   it("afterDestination answers with the destination's response, or AE when it failed", async () => {
     await using t = await setup(
