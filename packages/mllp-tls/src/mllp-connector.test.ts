@@ -140,6 +140,27 @@ describe("mllp source", () => {
 });
 
 describe("mllp in the engine", () => {
+  it("decodes received bytes with the charset property (latin1 feeds keep their umlauts)", async () => {
+    const port = await freePort("127.0.0.1");
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: [mllp()], env: {} });
+    try {
+      await engine.deploy({
+        id: "latin1",
+        name: "Latin-1 feed",
+        source: { type: "mllp", properties: { port, charset: "latin1" } },
+        destinations: [{ id: "none", name: "None", connector: { type: "channel", properties: {} }, enabled: false }],
+      });
+      await using sender = new MllpSender({ host: "127.0.0.1", port, encoding: "latin1" });
+      await sender.send(adt("L1").replace("DOE^JANE", "MÜLLER^RENÉ"));
+      const [stored] = await engine.messages.search({ channelId: "latin1" });
+      expect(JSON.stringify(await engine.messages.get("latin1", stored!.messageId))).toContain("MÜLLER^RENÉ");
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
   it("receives, stores, ACKs, and delivers to a downstream MLLP receiver; unparseable input is stored as ERROR and answered AR", async () => {
     const delivered: string[] = [];
     await using downstream = new MllpListener({

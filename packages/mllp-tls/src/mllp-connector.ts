@@ -118,7 +118,7 @@ function createMllpSource(props: MllpProperties, env: ConnectorEnvironment): Sou
       stopTimeoutMs: props.stopTimeoutMs,
       encoding: props.charset,
       name: `MLLP listener of channel ${env.channelId}`,
-      onMessage: ctx === undefined ? () => Promise.resolve(undefined) : (raw, info) => answer(ctx, raw, info),
+      onMessage: ctx === undefined ? () => Promise.resolve(undefined) : (raw, info) => answer(ctx, { raw, charset: props.charset }, info),
       ...(ctx === undefined ? {} : { log: (level: LogLevel, text: string) => ctx.log(level, text) }),
     });
   // Options and key material are checked at deploy, so a bad one is a deploy issue, not a
@@ -145,9 +145,11 @@ function createMllpSource(props: MllpProperties, env: ConnectorEnvironment): Sou
  * ERROR, answered AR) and resolves with the ACK. When the channel cannot take it, the peer
  * gets AE (HL7) or no answer at all (the connection closes): either way it sends again.
  */
-async function answer(ctx: SourceContext, raw: Buffer, info: MllpMessageInfo): Promise<string | undefined> {
+async function answer(ctx: SourceContext, message: { raw: Buffer; charset: BufferEncoding }, info: MllpMessageInfo): Promise<string | undefined> {
+  const raw = message.raw;
   try {
-    const result = await ctx.dispatch({ content: raw, sourceMap: { ...info } });
+    // Decoded here, as Mirth's charsetEncoding does: the operator knows what the feed sends.
+    const result = await ctx.dispatch({ content: raw.toString(message.charset), sourceMap: { ...info } });
     const content = result.response?.content;
     return content === undefined || content === "" ? undefined : content;
   } catch (error) {
