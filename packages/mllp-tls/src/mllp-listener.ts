@@ -233,7 +233,7 @@ export class MllpListener {
     server.on("tlsClientError", (error: Error & { code?: string }, socket: TLSSocket) => {
       this.#log(
         "warn",
-        `TLS handshake from ${socket.remoteAddress ?? "unknown"} refused: ${error.code ?? ""} ${error.message}`.trim(),
+        `TLS handshake from ${remoteOf(socket)} refused: ${error.code ?? ""} ${error.message}`.trim(),
       );
     });
     return server;
@@ -415,6 +415,15 @@ export class MllpListener {
     this.#clearTimers(connection);
     connection.socket.destroy();
   }
+}
+
+/**
+ * A failed handshake may have destroyed the TLS socket already; the TCP socket under it
+ * (Node's `_parent`) keeps the peer address read when the connection was admitted.
+ */
+function remoteOf(socket: TLSSocket): string {
+  const parent = (socket as TLSSocket & { _parent?: Socket })._parent;
+  return socket.remoteAddress ?? parent?.remoteAddress ?? "unknown";
 }
 
 function waitForDrain(socket: Socket): Promise<void> {
