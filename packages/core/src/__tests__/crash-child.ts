@@ -56,7 +56,14 @@ await engine.deploy({
       id: "out",
       name: "Out",
       connector: { type: "fsync-file", properties: {} },
-      queue: { mode: "always", retryCount: 1_000, retryIntervalMs: 1 },
+      // Three workers, ordered per patient: the test checks the order per key.
+      queue: {
+        mode: "always",
+        retryCount: 1_000,
+        retryIntervalMs: 1,
+        threads: 3,
+        groupBy: "PID.3.1",
+      },
     },
   ],
 });
@@ -68,7 +75,7 @@ const lines = createInterface({ input: process.stdin });
 const pending: Promise<void>[] = [];
 lines.on("line", (line) => {
   const n = line.trim();
-  const hl7 = `MSH|^~\\&|CRASH|T|RECV|T|20240101000000||ADT^A01|${n}|P|2.5\rPID|1||${n}^^^MRN||DOE^JOHN`;
+  const hl7 = `MSH|^~\\&|CRASH|T|RECV|T|20240101000000||ADT^A01|${n}|P|2.5\rPID|1||K${Number(n) % 5}^^^MRN||DOE^JOHN`;
   pending.push(
     source.dispatch({ content: hl7 }).then(() => {
       process.stdout.write(`ack ${n}\n`);
