@@ -207,6 +207,16 @@ export class ScriptContext {
       // The host functions serve one run at a time (a logger must not run scripts).
       throw new Error("A script sandbox cannot start a run while another one is in progress");
     }
+    const tooDeep = jsonTooDeep(bindings);
+    if (tooDeep !== undefined) {
+      return {
+        ok: false,
+        error: {
+          message: `SyntaxError: ${tooDeep} is not valid JSON: nested more than ${JSON_DEPTH_LIMIT} levels deep`,
+          kind: "error",
+        },
+      };
+    }
     const vm = this.#vm;
     const state = new RunState(bindings);
     const owned: QuickJSHandle[] = [];
@@ -670,6 +680,40 @@ export class ScriptContext {
 
 function isOutOfMemory(error: { name: string; message: string }): boolean {
   return error.name === "InternalError" && error.message === "out of memory";
+}
+
+/**
+ * JSON nesting a message may have. QuickJS parses JSON recursively, and a document nested
+ * some thousands deep (easy for a sender to craft) exhausts the host stack inside
+ * WebAssembly, which costs the instance; real documents stay far below this.
+ */
+const JSON_DEPTH_LIMIT = 1000;
+
+function jsonTooDeep(bindings: ScriptBindings): "msg" | "tmp" | undefined {
+  if (bindings.message.dataType === "JSON" && nestedDeeper(bindings.message.content)) return "msg";
+  if (bindings.tmp?.dataType === "JSON" && nestedDeeper(bindings.tmp.content)) return "tmp";
+  return undefined;
+}
+
+function nestedDeeper(text: string): boolean {
+  if (text.length <= JSON_DEPTH_LIMIT * 2) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > JSON_DEPTH_LIMIT) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function dataTypeCode(dataType: string): number {

@@ -279,6 +279,23 @@ describe("limits", () => {
     });
   });
 
+  it("refuses JSON nested deep enough to exhaust the stack, before parsing it", async () => {
+    const s = await withHealthCheck();
+    s.compile({ id: "json", kind: "filter", code: "return Array.isArray(msg);" });
+    const run = (content: string) =>
+      s.run("json", { ...bindings(), message: { content, dataType: "JSON" } });
+    for (let i = 0; i < 3; i++) {
+      expect(failed(run("[".repeat(50_000) + "]".repeat(50_000)))).toEqual({
+        message: "SyntaxError: msg is not valid JSON: nested more than 1000 levels deep",
+        kind: "error",
+      });
+      expectHealthy(s);
+    }
+    // Brackets inside strings do not count, and ordinary nesting is fine.
+    expect(value(run(JSON.stringify(["[".repeat(5000), [[[{ a: "{{{" }]]]])))).toBe(true);
+    expect(value(run("[".repeat(900) + "]".repeat(900)))).toBe(true);
+  });
+
   it("survives many failures in a row", async () => {
     const s = await withHealthCheck({ timeLimitMs: 200, memoryLimitBytes: 8 * 1024 * 1024 });
     s.compile({ id: "loop", kind: "filter", code: "for (;;) {}" });
