@@ -242,6 +242,20 @@ describe("ACK policies", () => {
     expect(failed.response?.outcome).toBe("error");
   });
 
+  it("afterDestination answers AR for a filtered message and AA when that destination is disabled", async () => {
+    await using t = await setup(
+      channel({
+        ack: { mode: "afterDestination", destination: "d2" },
+        filter: { rules: [{ type: "field", field: "MSH.9.1", operator: "==", value: "ADT" }] },
+        destinations: [destination("d1"), destination("d2", { enabled: false })],
+      }),
+    );
+    const adt = await t.dispatch(hl7());
+    const oru = await t.dispatch(hl7({ type: "ORU^R01" }));
+    expect([adt.status, ackCode(adt.response?.content)]).toEqual(["TRANSFORMED", "AA"]);
+    expect([oru.status, ackCode(oru.response?.content)]).toEqual(["FILTERED", "AR"]);
+  });
+
   it("afterDestination without useResponse builds AA; none answers nothing", async () => {
     await using t = await setup(channel({ ack: { mode: "afterDestination", destination: "d1" } }));
     const result = await t.dispatch(hl7());

@@ -342,7 +342,7 @@ export class ChannelRuntime {
         const status = await message.processed.promise;
         const outcome = message.outcomes.get(ack.destination);
         if (status !== "TRANSFORMED" || outcome === undefined) {
-          return result(status, respond(outcomeOf(status === "TRANSFORMED" ? "FILTERED" : status)));
+          return result(status, respond(outcomeOf(status)));
         }
         const reached = await outcome.first.promise;
         if (ack.useResponse && reached.response !== undefined) {
