@@ -92,6 +92,7 @@ export class ScriptContext {
   #fileSeq = 0;
   /** Set when a host call failed in a way that may have left the WebAssembly heap inconsistent. */
   #faulted: Error | undefined = undefined;
+  #entered = false;
 
   constructor(module: ScriptModule, limits: ScriptContextLimits) {
     this.#limits = limits;
@@ -207,16 +208,10 @@ export class ScriptContext {
       // The host functions serve one run at a time (a logger must not run scripts).
       throw new Error("A script sandbox cannot start a run while another one is in progress");
     }
-    const tooDeep = jsonTooDeep(bindings);
-    if (tooDeep !== undefined) {
-      return {
-        ok: false,
-        error: {
-          message: `SyntaxError: ${tooDeep} is not valid JSON: nested more than ${JSON_DEPTH_LIMIT} levels deep`,
-          kind: "error",
-        },
-      };
-    }
+    this.#entered = false;
+    const refused = this.#refuseInput(bindings);
+    if (refused !== undefined) return { ok: false, error: refused };
+    this.#entered = true;
     const vm = this.#vm;
     const state = new RunState(bindings);
     const owned: QuickJSHandle[] = [];
@@ -227,19 +222,20 @@ export class ScriptContext {
     };
     const messageType = dataTypeCode(bindings.message.dataType);
     const tmpType = bindings.tmp === undefined ? NO_TMP : dataTypeCode(bindings.tmp.dataType);
-    const args = [
-      this.#typeHandle(messageType),
-      messageType === DATA_TYPE_CODES.HL7V2 ? vm.undefined : str(bindings.message.content),
-      this.#typeHandle(tmpType),
-      bindings.tmp === undefined || tmpType === DATA_TYPE_CODES.HL7V2
-        ? vm.undefined
-        : str(bindings.tmp.content),
-      bindings.response === undefined ? vm.undefined : str(bindings.response.status),
-      bindings.response === undefined ? vm.undefined : str(bindings.response.content),
-    ];
     this.#run = state;
     this.#startDeadline();
     try {
+      // Copying the inputs in allocates in linear memory, so it may fail like the script.
+      const args = this.#guard(() => [
+        this.#typeHandle(messageType),
+        messageType === DATA_TYPE_CODES.HL7V2 ? vm.undefined : str(bindings.message.content),
+        this.#typeHandle(tmpType),
+        bindings.tmp === undefined || tmpType === DATA_TYPE_CODES.HL7V2
+          ? vm.undefined
+          : str(bindings.tmp.content),
+        bindings.response === undefined ? vm.undefined : str(bindings.response.status),
+        bindings.response === undefined ? vm.undefined : str(bindings.response.content),
+      ]);
       const result = this.#guard(() => vm.callFunction(script.fn, vm.undefined, ...args));
       if (result.error !== undefined)
         return { ok: false, error: this.#failure(result.error, runSite(script)) };
@@ -253,6 +249,39 @@ export class ScriptContext {
       // After a fault the module is abandoned as it is: freeing into it could abort.
       if (this.#faulted === undefined) for (const handle of owned) handle.dispose();
     }
+  }
+
+  /**
+   * Inputs refused before they reach the guest: text too large for the memory limit, and
+   * JSON nested deep enough that QuickJS's recursive parser would exhaust the host stack.
+   */
+  #refuseInput(bindings: ScriptBindings): ScriptRunFailure | undefined {
+    const inputs: [string, string | undefined][] = [
+      ["msg", bindings.message.content],
+      ["tmp", bindings.tmp?.content],
+      ["response", bindings.response?.content],
+    ];
+    // Half the limit: the script needs room of its own besides a copy of the text.
+    const budget = this.#limits.memoryLimitBytes / 2;
+    for (const [name, text] of inputs) {
+      if (text !== undefined && text.length * 3 > budget && Buffer.byteLength(text) > budget) {
+        return {
+          message: `${name} is larger than the script memory limit of ${this.#limits.memoryLimitBytes} bytes allows`,
+          kind: "memory",
+        };
+      }
+    }
+    const tooDeep = jsonTooDeep(bindings);
+    if (tooDeep === undefined) return undefined;
+    return {
+      message: `SyntaxError: ${tooDeep} is not valid JSON: nested more than ${JSON_DEPTH_LIMIT} levels deep`,
+      kind: "error",
+    };
+  }
+
+  /** False when the last run was refused before any guest code ran (nothing to clean up). */
+  get entered(): boolean {
+    return this.#entered;
   }
 
   /** True once the WebAssembly side failed; the owner must drop this context's module. */

@@ -203,6 +203,19 @@ describe("limits", () => {
     expect(value(s.run("peek", bindings()))).toBe("undefined");
   });
 
+  it("refuses a message too large for the memory limit without touching the instance", async () => {
+    const s = await withHealthCheck({ memoryLimitBytes: 16 * 1024 * 1024 });
+    s.compile({ id: "len", kind: "filter", code: "return msg.length;" });
+    const run = (content: string) =>
+      s.run("len", { ...bindings(), message: { content, dataType: "RAW" } });
+    expect(failed(run("x".repeat(40 * 1024 * 1024)))).toEqual({
+      message: "msg is larger than the script memory limit of 16777216 bytes allows",
+      kind: "memory",
+    });
+    expectHealthy(s);
+    expect(value(run("x".repeat(4 * 1024 * 1024)))).toBe(4 * 1024 * 1024);
+  });
+
   it("stops a string-doubling bomb", async () => {
     const s = await withHealthCheck({ memoryLimitBytes: 16 * 1024 * 1024 });
     s.compile({ id: "bomb", kind: "transformer", code: "var s = 'x';\nwhile (true) s = s + s;" });

@@ -162,7 +162,7 @@ class QuickJsScriptSandbox implements ScriptSandbox {
       this.#replaceModule();
       return failure(hostFailureMessage(error), "memory");
     }
-    if (!result.ok) {
+    if (!result.ok && context.entered) {
       // A script stopped mid-way may have left globals half-built: start from a clean context.
       if (result.error.kind === "timeout") this.#rebuild();
       if (result.error.kind === "memory") {
