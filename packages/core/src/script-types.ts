@@ -42,6 +42,9 @@
  * - Code templates: global code loaded once per context; their functions (and top-level
  *   state) are shared by all of the channel's scripts.
  *
+ * Inputs are refused before any script runs when a text is larger than half the memory
+ * limit (kind "memory") or a JSON message nests more than 1000 levels (kind "error").
+ *
  * Globals a script creates are deleted after every run, so nothing of one message is left
  * for the next one; use the maps to keep state. Promise jobs run before the run ends.
  */
@@ -49,7 +52,11 @@
 export interface ScriptSandboxOptions {
   /** Per run (and per compile/template load); default 2000. */
   timeLimitMs?: number;
-  /** For the whole context: API, templates, compiled scripts and what a run allocates; default 64 MiB. */
+  /**
+   * For the whole context: API, templates, compiled scripts and what a run allocates;
+   * default 64 MiB. Enforced as the cap of the WebAssembly instance's linear memory
+   * (this limit plus a 16 MiB base), since QuickJS's own limit counts allocations, not bytes.
+   */
   memoryLimitBytes?: number;
   /**
    * QuickJS stack limit; default 256 KiB (about 1,300 frames of plain recursion). Larger
