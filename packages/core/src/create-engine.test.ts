@@ -52,16 +52,50 @@ describe("createEngine deploy", () => {
       const issues = (error as { details: { issues: { path: string }[] } }).details.issues.map(
         (i) => i.path,
       );
-      expect(issues).toEqual(
-        expect.arrayContaining([
-          "name",
-          "source.type",
-          "destinations.0.connector.properties.host",
-          "destinations.0.connector.properties.port",
-          "destinations.1.connector.properties.name",
-        ]),
-      );
+      expect(issues).toEqual([
+        "name",
+        "source.type",
+        "destinations.0.connector.properties.host",
+        "destinations.0.connector.properties.port",
+        "destinations.1.connector.properties.name",
+      ]);
       expect(engine.channels()).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("reports invalid connector properties of a valid document once, without building the connector", async () => {
+    const store = new MemoryStore();
+    let built = 0;
+    const counting = defineConnector({
+      ...hostPlugin,
+      type: "counting",
+      createDestination: () => {
+        built++;
+        return { send: () => Promise.resolve({ status: "SENT" as const }) };
+      },
+    });
+    const engine = createEngine({ store, plugins: [counting] });
+    try {
+      const error = await engine
+        .deploy({
+          id: "props",
+          name: "Props",
+          source: { type: "channel", properties: {} },
+          destinations: [
+            {
+              id: "d1",
+              name: "D1",
+              connector: { type: "counting", properties: { host: "", port: 1 } },
+            },
+          ],
+        })
+        .catch((e: unknown) => e);
+      const issues = (error as { details: { issues: { path: string }[] } }).details.issues;
+      expect(issues.map((i) => i.path)).toEqual(["destinations.0.connector.properties.host"]);
+      expect(built).toBe(0);
     } finally {
       await engine.close();
       await store.close();

@@ -262,7 +262,10 @@ export function createEngine(options: EngineOptions): Engine {
       }
       const env = { channelId: channel.id, policy };
       const source = create<SourceConnector>(
-        () => plugins.get(channel.source.type)?.createSource?.(sourceProperties, env),
+        () =>
+          sourceProperties === undefined
+            ? undefined
+            : plugins.get(channel.source.type)?.createSource?.(sourceProperties.properties, env),
         {
           path: "source",
           issues,
@@ -278,9 +281,11 @@ export function createEngine(options: EngineOptions): Engine {
           });
           const connector = create<DestinationConnector>(
             () =>
-              plugins
-                .get(destination.connector.type)
-                ?.createDestination?.(destinationProperties[index], env),
+              destinationProperties[index] === undefined
+                ? undefined
+                : plugins
+                    .get(destination.connector.type)
+                    ?.createDestination?.(destinationProperties[index].properties, env),
             { path: `destinations.${index}.connector`, issues },
           );
           const entry: CompiledDestination = {
@@ -317,11 +322,11 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  /** Checks a connector's type and properties; returns the parsed properties (with ${VAR} resolved). */
+  /** Checks a connector's type and properties; returns the parsed properties (${VAR} resolved) when valid. */
   function checkConnector(
     config: unknown,
     where: { path: string; role: "source" | "destination"; issues: DeployIssue[] },
-  ): unknown {
+  ): { properties: unknown } | undefined {
     const connector = config as Partial<ConnectorConfig> | undefined;
     if (typeof connector?.type !== "string") return undefined;
     const plugin = plugins.get(connector.type);
@@ -365,7 +370,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return undefined;
     }
-    return result.data;
+    return { properties: result.data };
   }
 
   function assertOpen(): void {
