@@ -137,6 +137,26 @@ describe("no way out to the host", () => {
     expect(value(s.run("x", bindings()))).toBe("undefined");
   });
 
+  it("keeps channels apart: each sandbox has its own instance, templates and state", async () => {
+    const a = await sandbox({
+      codeTemplates: ["var shared = { n: 0 }; function who() { return 'A'; }"],
+    });
+    const b = await sandbox({ codeTemplates: ["function who() { return 'B'; }"] });
+    a.compile({
+      id: "x",
+      kind: "filter",
+      code: "shared.n++; Object.prototype.polluted = true; return who() + shared.n;",
+    });
+    b.compile({ id: "x", kind: "filter", code: "return who() + typeof shared + ({}).polluted;" });
+    expect(value(a.run("x", bindings()))).toBe("A1");
+    expect(value(b.run("x", bindings()))).toBe("Bundefinedundefined");
+    // A timeout in one channel does not disturb the other.
+    const slow = await sandbox({ timeLimitMs: 50 });
+    slow.compile({ id: "loop", kind: "filter", code: "for (;;) {}" });
+    expect(failed(slow.run("loop", bindings())).kind).toBe("timeout");
+    expect(value(a.run("x", bindings()))).toBe("A2");
+  });
+
   it("runs promise jobs before the run ends, never later", async () => {
     const s = await sandbox();
     s.compile({
