@@ -42,7 +42,6 @@ class RunState {
   returnValue: unknown = undefined;
   messageOut: string | number | undefined = undefined;
   tmpOut: string | number | undefined = undefined;
-  finished = false;
 
   constructor(bindings: ScriptBindings) {
     this.bindings = bindings;
@@ -83,6 +82,8 @@ export class ScriptContext {
   readonly #handles: QuickJSHandle[] = [];
   readonly #scripts = new Map<string, CompiledScript>();
   readonly #helpers: QuickJSHandle;
+  /** The prelude's reused `{ m, t }` object holding what msg and tmp became. */
+  readonly #outputs: QuickJSHandle;
   readonly #jsonParse: QuickJSHandle;
   /** Data-type codes -1..3 as reusable number handles (index = code + 1). */
   readonly #typeHandles: QuickJSHandle[];
@@ -106,6 +107,7 @@ export class ScriptContext {
       this.#jsonParse = this.#keep(this.#evalOrThrow("JSON.parse", "nm-json"));
       this.#typeHandles = [NO_TMP, 0, 1, 2, 3].map((code) => this.#keep(this.#vm.newNumber(code)));
       this.#helpers = this.#keep(this.#installPrelude());
+      this.#outputs = this.#keep(this.#vm.getProp(this.#helpers, "outputs"));
     } catch (error) {
       this.dispose();
       throw error;
@@ -239,7 +241,7 @@ export class ScriptContext {
       const result = this.#guard(() => vm.callFunction(script.fn, vm.undefined, ...args));
       if (result.error !== undefined)
         return { ok: false, error: this.#failure(result.error, runSite(script)) };
-      result.value.dispose();
+      this.#readOutputs(state, result.value);
       const jobsFailure = this.#guard(() => this.#drainJobs(script));
       if (jobsFailure !== undefined) return { ok: false, error: jobsFailure };
       return this.#success(state);
@@ -361,7 +363,6 @@ export class ScriptContext {
       ["log", (...args) => this.#logCall(...args)],
       ["route", (...args) => this.#routeCall(...args)],
       ["hl7", (...args) => this.#hl7Call(...args)],
-      ["done", (...args) => this.#doneCall(...args)],
       ["uuid", () => vm.newString(randomUUID())],
     ];
     for (const [name, impl] of functions) {
@@ -508,14 +509,23 @@ export class ScriptContext {
     }
   }
 
-  #doneCall(...[returnedH, msgH, tmpH]: (QuickJSHandle | undefined)[]): undefined {
-    const run = this.#current();
-    run.returnValue =
-      returnedH === undefined ? undefined : this.#toHost(returnedH, "the return value", true);
-    run.messageOut = this.#outArg(msgH);
-    run.tmpOut = this.#outArg(tmpH);
-    run.finished = true;
-    return undefined;
+  /** The script's return value, and what it left in msg and tmp (see `done` in the prelude). */
+  #readOutputs(state: RunState, returned: QuickJSHandle): void {
+    const vm = this.#vm;
+    try {
+      state.returnValue = this.#toHost(returned, "the return value", true);
+    } finally {
+      returned.dispose();
+    }
+    const outputs = this.#outputs;
+    const m = vm.getProp(outputs, "m");
+    state.messageOut = this.#outArg(m);
+    m.dispose();
+    if (state.bindings.tmp !== undefined) {
+      const t = vm.getProp(outputs, "t");
+      state.tmpOut = this.#outArg(t);
+      t.dispose();
+    }
   }
 
   #outArg(handle: QuickJSHandle | undefined): string | number | undefined {

@@ -50,13 +50,13 @@ export const HL7_OP = {
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /**
- * Evaluates to a function taking the host object `{ map, log, route, hl7, done }` and
+ * Evaluates to a function taking the host object `{ map, log, route, hl7, uuid }` and
  * returning the helpers the script wrappers close over. It defines the globals as
  * read-only, non-configurable properties so a script cannot replace them for later messages.
  */
 export const SCRIPT_PRELUDE = String.raw`(function (host) {
   "use strict";
-  var hMap = host.map, hLog = host.log, hRoute = host.route, hHl7 = host.hl7, hDone = host.done;
+  var hMap = host.map, hLog = host.log, hRoute = host.route, hHl7 = host.hl7;
   var hUuid = host.uuid;
   var stringify = JSON.stringify, parse = JSON.parse, freeze = Object.freeze;
   var defineProperty = Object.defineProperty, toStr = String, G = globalThis;
@@ -226,6 +226,7 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
   var types = [0, -1], inputs = [undefined, undefined];
 
   function input(which, type, content) {
+    if (which === 0) { outputs.m = undefined; outputs.t = undefined; }
     types[which] = type;
     inputs[which] = content;
     if (type === 0) return which === 0 ? MSG : TMP;
@@ -259,8 +260,12 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     return toStr(value);
   }
 
+  // What msg and tmp hold after the run, read by the host from this one reused object.
+  var outputs = { m: undefined, t: undefined };
   function done(returned, msg, tmp) {
-    hDone(returned, output(0, msg), types[1] < 0 ? undefined : output(1, tmp));
+    outputs.m = output(0, msg);
+    outputs.t = types[1] < 0 ? undefined : output(1, tmp);
+    return returned;
   }
 
   // Globals a script creates (a sloppy-mode assignment to an undeclared name) would carry
@@ -292,14 +297,14 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
     });
   }
 
-  return freeze({ input: input, done: done, response: response, seal: seal, clean: clean });
+  return freeze({ input: input, done: done, response: response, seal: seal, clean: clean, outputs: outputs });
 })`;
 
 /** Source text before the user's body: kept on ONE line so body line N is file line N + 1. */
 const WRAPPER_HEAD =
   "(function (__nm) { return function (__nm_mt, __nm_m, __nm_tt, __nm_t, __nm_rs, __nm_rc) { " +
   "var msg = __nm.input(0, __nm_mt, __nm_m), tmp = __nm.input(1, __nm_tt, __nm_t), " +
-  "response = __nm.response(__nm_rs, __nm_rc); try { __nm.done((function (__nm) {";
+  "response = __nm.response(__nm_rs, __nm_rc); try { return __nm.done((function (__nm) {";
 const WRAPPER_TAIL = "\n}).call(this), msg, tmp); } finally { __nm.clean(); } }; })";
 
 /** Line of the wrapper file on which the user's body starts. */
