@@ -88,10 +88,13 @@ describe.each<StoreKind>(["MemoryStore", "SqliteStore"])("pipeline statuses on %
       .filter((e) => e.type === "message")
       .map((e) => `${e.connectorId}:${e.status}`);
     expect(statuses).toEqual(["source:RECEIVED", "source:TRANSFORMED", "d1:QUEUED", "d1:SENT"]);
-    expect(await t.engine.statistics("adt")).toEqual({
+    const persisted = await t.engine.statistics("adt");
+    expect(persisted).toEqual({
       source: { received: 1, filtered: 0, queued: 0, sent: 0, errored: 0 },
       d1: { received: 0, filtered: 0, queued: 0, sent: 1, errored: 0 },
     });
+    const published = t.events.filter((e) => e.type === "statistics");
+    expect(published.at(-1)).toMatchObject({ channelId: "adt", statistics: persisted });
   });
 
   it("filters with a field rule (MSH.9.1 == ADT) and answers AR for the filtered message", async () => {

@@ -22,6 +22,7 @@ import type { ChannelState, EngineEvents } from "./engine-events.js";
 import { NodeMirthError } from "./errors.js";
 import type { GroupCommit } from "./group-commit.js";
 import {
+  EMPTY_STATISTICS,
   SOURCE_CONNECTOR_ID,
   UNFINISHED_STATUSES,
   type ConnectorMessageRecord,
@@ -139,6 +140,8 @@ export class ChannelRuntime {
   #source = new AbortController();
   #sends = new AbortController();
   #inFlight = new Set<InFlight>();
+  /** Committed statistics per connector, for the `statistics` events. */
+  #totals: Record<string, StatisticsCounts> = {};
 
   constructor(options: ChannelRuntimeOptions) {
     this.#options = options;
@@ -174,6 +177,7 @@ export class ChannelRuntime {
     this.#setState("starting");
     try {
       this.#lastMessageId = await this.#options.store.maxMessageId(this.id);
+      this.#totals = await this.#options.store.getStatistics(this.id);
       this.#sends = new AbortController();
       for (const queue of this.#queues.values()) queue.start();
       await this.#recover();
@@ -297,7 +301,7 @@ export class ChannelRuntime {
         parseError === undefined ? { received: 1 } : { received: 1, errored: 1 },
       ),
     );
-    const committed = this.#options.commit.write(writes);
+    const committed = this.#write(writes);
     if (this.#storage.storesMessages) await committed;
     else
       committed.catch((error: unknown) =>
@@ -1044,11 +1048,31 @@ export class ChannelRuntime {
   }
 
   #write(writes: StoreWrite[]): Promise<void> {
-    if (!this.#storage.storesMessages) {
-      const stats = writes.filter((write) => write.op === "addStatistics");
-      return this.#options.commit.write(stats);
+    const stats = writes.filter((write) => write.op === "addStatistics");
+    const committed = this.#options.commit.write(this.#storage.storesMessages ? writes : stats);
+    if (stats.length > 0)
+      committed.then(
+        () => this.#count(stats),
+        () => undefined,
+      );
+    return committed;
+  }
+
+  /** Applies committed statistics deltas to the running totals and publishes them. */
+  #count(stats: StoreWrite[]): void {
+    for (const write of stats) {
+      if (write.op !== "addStatistics") continue;
+      const counts = (this.#totals[write.connectorId] ??= { ...EMPTY_STATISTICS });
+      for (const field of Object.keys(write.delta) as (keyof StatisticsCounts)[]) {
+        counts[field] += write.delta[field] ?? 0;
+      }
     }
-    return this.#options.commit.write(writes);
+    const events = this.#options.events;
+    if (!events.active) return;
+    const statistics = Object.fromEntries(
+      Object.entries(this.#totals).map(([connectorId, counts]) => [connectorId, { ...counts }]),
+    );
+    events.emit({ type: "statistics", channelId: this.id, statistics, at: Date.now() });
   }
 
   #status(

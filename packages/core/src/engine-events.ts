@@ -1,5 +1,5 @@
 import type { LogLevel } from "./define-connector.js";
-import type { MessageStatus } from "./message-store.js";
+import type { MessageStatus, StatisticsCounts } from "./message-store.js";
 
 export type ChannelState = "starting" | "started" | "paused" | "stopping" | "stopped" | "failed";
 
@@ -21,7 +21,14 @@ export type EngineEvent =
       status: MessageStatus;
       at: number;
     }
-  | { type: "log"; level: LogLevel; channelId?: string; text: string; at: number };
+  | { type: "log"; level: LogLevel; channelId?: string; text: string; at: number }
+  /** A channel's statistics per connector after a commit that changed them (totals, not deltas). */
+  | {
+      type: "statistics";
+      channelId: string;
+      statistics: Record<string, StatisticsCounts>;
+      at: number;
+    };
 
 export type EngineEventListener = (event: EngineEvent) => void;
 
