@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createTempDir, runCommand, type TempDir } from "@node-mirth/test-peers";
+import { TS_SOURCE_HOOK, createTempDir, runCommand, type TempDir } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate, makeForgePki, makeForgePkcs12 } from "../__tests__/forge-test-pki.js";
 import { writeTestJks } from "../__tests__/write-test-jks.js";
@@ -221,19 +221,9 @@ describe("node-mirth-certs inspect", () => {
 });
 
 describe("the node-mirth-certs executable", () => {
-  // Node 24 strips types from files outside node_modules; this hook maps the .js
-  // specifiers of our sources to their .ts files, so the test needs no build.
-  const hook = `import { registerHooks } from "node:module";
-registerHooks({ resolve(specifier, context, next) {
-  try { return next(specifier, context); } catch (error) {
-    if (specifier.startsWith(".") && specifier.endsWith(".js")) return next(specifier.slice(0, -3) + ".ts", context);
-    throw error;
-  }
-} });`;
-
   it("runs as a process and exits with the code of the outcome", async () => {
     const main = join(import.meta.dirname, "main.ts");
-    const importHook = ["--import", `data:text/javascript,${encodeURIComponent(hook)}`];
+    const importHook = ["--import", TS_SOURCE_HOOK];
     const ok = await runCommand(
       process.execPath,
       [...importHook, main, "inspect", files["server.crt"]!, "--json"],

@@ -2,7 +2,7 @@
  * The engine process of the kill -9 test: an SQLite-backed channel with an `mllp` source on
  * `sourcePort` and an `mllp` destination to `downstreamPort` (queue always, retried until
  * delivered). Prints `ready` once listening; on SIGTERM delivers what is left and exits 0.
- * Usage: node --import ./ts-resolve-hook.ts kill-child.ts <dataDir> <sourcePort> <downstreamPort>
+ * Usage: node --import <TS_SOURCE_HOOK from @node-mirth/test-peers> kill-child.ts <dataDir> <sourcePort> <downstreamPort>
  */
 import { createEngine, SqliteStore } from "@node-mirth/core";
 import { mllp } from "../mllp-connector.js";

@@ -2,14 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseHl7 } from "@node-mirth/hl7";
-import { createTempDir, freePort } from "@node-mirth/test-peers";
+import { TS_SOURCE_HOOK, createTempDir, freePort } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { MllpListener } from "../mllp-listener.js";
 import { MllpSender } from "../mllp-sender.js";
 import { ackHandler } from "./helpers.js";
 import { adt } from "./test-pki.js";
 
-const HOOK = join(import.meta.dirname, "ts-resolve-hook.ts");
 const CHILD = join(import.meta.dirname, "kill-child.ts");
 const KILLS = 5;
 const CONNECTIONS = 3;
@@ -21,7 +20,7 @@ interface Child {
 }
 
 function startChild(dataDir: string, sourcePort: number, downstreamPort: number): Child {
-  const child = spawn(process.execPath, ["--import", HOOK, CHILD, dataDir, String(sourcePort), String(downstreamPort)], {
+  const child = spawn(process.execPath, ["--import", TS_SOURCE_HOOK, CHILD, dataDir, String(sourcePort), String(downstreamPort)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -1,15 +1,16 @@
 /**
- * Lets a plain `node` process run this package and core from source (kill -9 child): Node strips the
- * types of .ts files itself, but does not map the `.js` specifiers of our NodeNext imports
- * to the `.ts` files beside them, nor `@node-mirth/*` to a sibling's src. This hook does
- * both, so the child never depends on a stale dist/. Load it with `node --import`.
+ * Lets a plain `node` child process (crash and kill -9 tests, CLI runs) execute workspace
+ * TypeScript from source: Node strips the types of .ts files itself, but does not map the
+ * `.js` specifiers of our NodeNext imports to the `.ts` files beside them, nor
+ * `@node-mirth/*` to a sibling's src. This hook does both, so a child never depends on a
+ * stale dist/. Load it with `node --import <TS_SOURCE_HOOK>`.
  */
 import { existsSync } from "node:fs";
 import { registerHooks } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const PACKAGES = join(import.meta.dirname, "..", "..", "..");
+const PACKAGES = join(import.meta.dirname, "..", "..", "..", "packages");
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
