@@ -503,6 +503,76 @@ describe("destination queues", () => {
   });
 });
 
+describe.each<StoreKind>(["MemoryStore", "SqliteStore"])("queue buffer on %s", (kind) => {
+  const fast = { retryIntervalMs: 1, maxRetryIntervalMs: 2 };
+
+  it("keeps at most bufferSize messages in memory and reads the rest back in order", async () => {
+    await using t = await setup(
+      channel({
+        ack: { mode: "afterDestination", destination: "d1" },
+        destinations: [
+          destination("d1", { queue: { mode: "always", retryCount: 50, bufferSize: 5, ...fast } }),
+        ],
+      }),
+      kind,
+    );
+    let pages = 0;
+    const listQueued = t.store.listQueued.bind(t.store);
+    t.store.listQueued = (ref, page) => {
+      pages++;
+      expect(page.limit).toBeLessThanOrEqual(5);
+      return listQueued(ref, page);
+    };
+    t.kit.behaviour.set("d1", { failTimes: 20 });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => t.dispatch(hl7({ controlId: `M${i}` }))),
+    );
+    // Overflowed messages are answered as soon as they are durably queued.
+    expect(results.every((r) => ackCode(r.response?.content) === "AA")).toBe(true);
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual(
+      results.map((r) => r.messageId).sort((a, b) => a - b),
+    );
+    expect(pages).toBeGreaterThan(3);
+    expect((await t.engine.statistics("adt")).d1).toMatchObject({ queued: 0, sent: 40 });
+  });
+
+  it("keeps order per key when an overflowed queue has several workers", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            queue: {
+              mode: "always",
+              retryCount: 50,
+              threads: 3,
+              groupBy: "PID.3.1",
+              bufferSize: 4,
+              ...fast,
+            },
+          }),
+        ],
+      }),
+      kind,
+    );
+    t.kit.behaviour.set("d1", { failTimes: 10 });
+    const sentIds: Record<string, number[]> = {};
+    for (let i = 0; i < 45; i++) {
+      const mrn = `P${i % 4}`;
+      const result = await t.dispatch(hl7({ mrn }));
+      (sentIds[mrn] ??= []).push(result.messageId);
+    }
+    await t.engine.idle("adt");
+    const sent = t.kit.sentTo("d1");
+    expect(sent).toHaveLength(45);
+    for (const [mrn, ids] of Object.entries(sentIds)) {
+      expect(
+        sent.filter((s) => parseHl7(s.content).get("PID.3.1") === mrn).map((s) => s.messageId),
+      ).toEqual(ids);
+    }
+  });
+});
+
 describe.each<StoreKind>(["MemoryStore", "SqliteStore"])("storage modes on %s", (kind) => {
   const open = (input: ChannelInput) => setup(input, kind);
 

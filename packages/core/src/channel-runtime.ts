@@ -98,6 +98,19 @@ interface InFlight {
   left: number;
 }
 
+/**
+ * A destination queue past its buffer: newer QUEUED messages wait in the store only, and
+ * are read back in id order (after `through`) as the queue drains. `newest` is the highest
+ * id left in the store; once `through` reaches it, new messages go to memory again.
+ */
+interface Overflow {
+  active: boolean;
+  /** The highest message id handed to the in-memory queue. */
+  through: number;
+  newest: number;
+  reading: Promise<void> | undefined;
+}
+
 interface Delivery extends QueueEntry {
   message: InFlight;
   destination: CompiledDestination;
@@ -140,6 +153,8 @@ export class ChannelRuntime {
   #source = new AbortController();
   #sends = new AbortController();
   #inFlight = new Set<InFlight>();
+  /** Per destination whose queue may overflow to the store: see `QueuePolicy.bufferSize`. */
+  readonly #overflow = new Map<string, Overflow>();
   /** Committed statistics per connector, for the `statistics` events. */
   #totals: Record<string, StatisticsCounts> = {};
 
@@ -148,6 +163,20 @@ export class ChannelRuntime {
     this.#compiled = options.compiled;
     this.id = options.compiled.channel.id;
     this.#storage = storagePolicy(options.compiled.channel.storage);
+    this.#compiled.destinations.forEach((destination, index) => {
+      const next = this.#compiled.destinations[index + 1];
+      // A waitForPrevious chain needs every message of it in memory; without stored
+      // queued content there is nothing to read back.
+      const chained = destination.config.waitForPrevious || next?.config.waitForPrevious === true;
+      if (!chained && this.#storage.keepsEncodedWhileQueued) {
+        this.#overflow.set(destination.config.id, {
+          active: false,
+          through: 0,
+          newest: 0,
+          reading: undefined,
+        });
+      }
+    });
     for (const destination of this.#compiled.destinations) {
       this.#queues.set(
         destination.config.id,
@@ -178,6 +207,9 @@ export class ChannelRuntime {
     try {
       this.#lastMessageId = await this.#options.store.maxMessageId(this.id);
       this.#totals = await this.#options.store.getStatistics(this.id);
+      for (const overflow of this.#overflow.values()) {
+        Object.assign(overflow, { active: false, through: 0, newest: 0, reading: undefined });
+      }
       this.#sends = new AbortController();
       for (const queue of this.#queues.values()) queue.start();
       await this.#recover();
@@ -239,10 +271,16 @@ export class ChannelRuntime {
   /** Resolves once every received message is processed and every queue is empty. */
   async idle(): Promise<void> {
     for (;;) {
+      for (const destination of this.#compiled.destinations) this.#readBack(destination);
+      await Promise.all(
+        [...this.#overflow.values()].map((overflow) => overflow.reading ?? Promise.resolve()),
+      );
       await this.#processing;
       await Promise.all([...this.#queues.values()].map((queue) => queue.idle()));
       await this.#options.commit.flush();
-      const queued = [...this.#queues.values()].some((queue) => queue.size > 0);
+      const queued =
+        [...this.#queues.values()].some((queue) => queue.size > 0) ||
+        [...this.#overflow.values()].some((overflow) => overflow.active);
       if (
         this.#processing === undefined &&
         this.#backlog.length === 0 &&
@@ -584,6 +622,19 @@ export class ChannelRuntime {
           );
         }
         stage.events.push([id, "QUEUED"]);
+        const overflow = this.#overflow.get(id);
+        if (overflow !== undefined) {
+          const queued = this.#queues.get(id)?.size ?? 0;
+          if (overflow.active || queued >= destination.config.queue.bufferSize) {
+            // Durable in the store; read back when the queue drains. A source waiting on
+            // this destination hears "queued" (accepted) now.
+            overflow.active = true;
+            overflow.newest = messageId;
+            settle(outcome, { status: "QUEUED" });
+            continue;
+          }
+          overflow.through = messageId;
+        }
         message.left++;
         const delivery: Delivery = {
           messageId,
@@ -746,6 +797,7 @@ export class ChannelRuntime {
         message.outcomes.get(id)?.first.resolve(outcome);
       return result;
     }
+    this.#readBack(destination);
     // The lane goes on to its next message without waiting for this commit: the statuses of
     // consecutive sends share one. A crash before it commits means this message is sent
     // again after restart (at-least-once), never lost.
@@ -802,7 +854,26 @@ export class ChannelRuntime {
     const work = await store.listUnfinished(this.id);
     const lost: StoreWrite[] = [];
     const byMessage = new Map<number, InFlight>();
-    for (const record of work.queued) await this.#enqueueStored(record, { byMessage, lost });
+    const loaded = new Map<string, number>();
+    for (const record of work.queued) {
+      const overflow = this.#overflow.get(record.connectorId);
+      const count = loaded.get(record.connectorId) ?? 0;
+      const destination = this.#compiled.destinations.find(
+        (d) => d.config.id === record.connectorId,
+      );
+      if (
+        overflow !== undefined &&
+        destination !== undefined &&
+        count >= destination.config.queue.bufferSize
+      ) {
+        overflow.active = true;
+        overflow.newest = record.messageId;
+        continue;
+      }
+      loaded.set(record.connectorId, count + 1);
+      await this.#enqueueStored(record, { byMessage, lost });
+      if (overflow !== undefined) overflow.through = record.messageId;
+    }
     for (const messageId of work.received) {
       const raw = await store.getContent(
         { channelId: this.id, messageId, connectorId: SOURCE_CONNECTOR_ID },
@@ -978,6 +1049,64 @@ export class ChannelRuntime {
     for (const record of records) await this.#enqueueStored(record, batch);
     if (batch.lost.length > 0) await this.#write(batch.lost);
     return records.length - batch.lost.length / 2;
+  }
+
+  /** Starts reading an overflowed queue back from the store once it has drained to half. */
+  #readBack(destination: CompiledDestination): void {
+    const overflow = this.#overflow.get(destination.config.id);
+    const queue = this.#queues.get(destination.config.id);
+    if (
+      overflow === undefined ||
+      queue === undefined ||
+      !overflow.active ||
+      overflow.reading !== undefined
+    )
+      return;
+    if (this.#state !== "started" && this.#state !== "paused") return;
+    const bufferSize = destination.config.queue.bufferSize;
+    if (queue.size > bufferSize / 2) return;
+    overflow.reading = this.#readPage(destination, {
+      overflow,
+      limit: Math.max(1, bufferSize - queue.size),
+    }).then(
+      () => {
+        overflow.reading = undefined;
+        this.#readBack(destination);
+      },
+      (error: unknown) => {
+        this.#log(
+          "error",
+          `destination ${destination.config.id}: reading its queue back failed (${describe(error)})`,
+        );
+        // Tried again on the next send, or after a pause when the queue is idle.
+        const retry = setTimeout(() => {
+          overflow.reading = undefined;
+          this.#readBack(destination);
+        }, 1_000);
+        retry.unref();
+      },
+    );
+  }
+
+  async #readPage(
+    destination: CompiledDestination,
+    page: { overflow: Overflow; limit: number },
+  ): Promise<void> {
+    const { overflow } = page;
+    // Everything overflowed so far is committed before the store is asked for it.
+    await this.#options.commit.flush();
+    const records = await this.#options.store.listQueued(
+      { channelId: this.id, connectorId: destination.config.id },
+      { afterMessageId: overflow.through, limit: page.limit },
+    );
+    const batch = { byMessage: new Map<number, InFlight>(), lost: [] as StoreWrite[] };
+    for (const record of records) {
+      await this.#enqueueStored(record, batch);
+      overflow.through = record.messageId;
+    }
+    if (batch.lost.length > 0) await this.#write(batch.lost);
+    // Checked after the last await: a message that overflowed meanwhile keeps it active.
+    if (overflow.through >= overflow.newest) overflow.active = false;
   }
 
   async #storedSourceMap(messageId: number): Promise<Map<string, unknown>> {

@@ -28,6 +28,7 @@ describe("channelSchema", () => {
       backoffMultiplier: 1,
       maxRetryIntervalMs: 600_000,
       threads: 1,
+      bufferSize: 10_000,
     });
   });
 

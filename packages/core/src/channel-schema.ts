@@ -104,6 +104,12 @@ export const queuePolicySchema = z.object({
   maxRetryIntervalMs: z.int().min(0).default(600_000),
   /** Workers; more than one needs `groupBy` to keep any order. */
   threads: z.int().min(1).max(64).default(1),
+  /**
+   * Queued messages kept in memory; beyond it they wait in the store only and are read back
+   * in order as the queue drains. Not applied to waitForPrevious chains or to storage modes
+   * that keep no queued content (metadata, disabled).
+   */
+  bufferSize: z.int().min(1).default(10_000),
   /** An HL7 path (e.g. PID.3.1): messages with the same value keep their order on one worker. */
   groupBy: hl7PathSchema.optional(),
 });

@@ -412,6 +412,65 @@ describe("recovery", () => {
     }
   });
 
+  it("recovers a queue longer than its buffer, reading it back in pages, in order", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const now = Date.now();
+    const writes: StoreWrite[] = [];
+    for (let id = 1; id <= 30; id++) {
+      writes.push(
+        { op: "insertMessage", channelId: "adt", messageId: id, receivedAt: now },
+        {
+          op: "setStatus",
+          channelId: "adt",
+          messageId: id,
+          connectorId: SOURCE_CONNECTOR_ID,
+          status: "TRANSFORMED",
+          updatedAt: now,
+        },
+        {
+          op: "setStatus",
+          channelId: "adt",
+          messageId: id,
+          connectorId: "d1",
+          status: "QUEUED",
+          updatedAt: now,
+        },
+        {
+          op: "putContent",
+          channelId: "adt",
+          messageId: id,
+          connectorId: "d1",
+          kind: "encoded",
+          content: hl7(),
+        },
+      );
+    }
+    await store.write(writes);
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await engine.deploy(
+        channel({
+          destinations: [
+            {
+              id: "d1",
+              name: "D1",
+              connector: { type: "record", properties: { name: "d1" } },
+              queue: { mode: "always", bufferSize: 4 },
+            },
+          ],
+        }),
+      );
+      await engine.idle("adt");
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
   it("stops the channel with ERR_CHANNEL_RECOVERY_FAILED when recovery fails", async () => {
     const kit = createTestConnectors();
     const store = new MemoryStore();

@@ -6,7 +6,10 @@ import { CORE_ERROR_CODES, isNodeMirthError, NodeMirthError } from "./errors.js"
 describe("CORE_ERROR_CODES", () => {
   it("matches the README's error-code table, code for code and word for word", () => {
     const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
-    const rows = [...readme.matchAll(/^\|\s*`(ERR_[A-Z_]+)`\s*\|\s*(.+?)\s*\|$/gm)].map((m) => [m[1], m[2]]);
+    const rows = [...readme.matchAll(/^\|\s*`(ERR_[A-Z_]+)`\s*\|\s*(.+?)\s*\|$/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
     expect(Object.fromEntries(rows)).toEqual(CORE_ERROR_CODES);
   });
 

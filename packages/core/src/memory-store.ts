@@ -126,6 +126,29 @@ export class MemoryStore implements MessageStore {
     return work;
   }
 
+  async listQueued(
+    ref: { channelId: string; connectorId: string },
+    page: { afterMessageId: number; limit: number },
+  ): Promise<ConnectorMessageRecord[]> {
+    this.#assertOpen();
+    const found: ConnectorMessageRecord[] = [];
+    const messages = [...(this.#channels.get(ref.channelId)?.values() ?? [])]
+      .filter((message) => message.messageId > page.afterMessageId)
+      .sort((a, b) => a.messageId - b.messageId);
+    for (const message of messages) {
+      if (found.length >= page.limit) break;
+      const record = message.connectors.get(ref.connectorId);
+      if (
+        record !== undefined &&
+        !record.deadLetter &&
+        (record.status === "QUEUED" || record.status === "PENDING")
+      ) {
+        found.push({ ...record });
+      }
+    }
+    return found;
+  }
+
   async listDeadLetters(
     channelId: string,
     options: { limit?: number } = {},

@@ -178,6 +178,32 @@ export function describeMessageStoreContract(
       expect(await store.maxMessageId("other")).toBe(0);
     });
 
+    it("pages one destination's queue after a message id", async () => {
+      const batch: StoreWrite[] = [];
+      for (let id = 1; id <= 10; id++) {
+        batch.push(
+          ...received(id, id),
+          status(id, "d1", id === 4 ? "SENT" : "QUEUED"),
+          status(id, "d2", "QUEUED"),
+        );
+      }
+      batch.push(
+        status(6, "d1", { status: "ERROR", deadLetter: true }),
+        status(7, "d1", "PENDING"),
+      );
+      await store.write(batch);
+      const page = async (afterMessageId: number, limit: number) =>
+        (
+          await store.listQueued(
+            { channelId: CHANNEL, connectorId: "d1" },
+            { afterMessageId, limit },
+          )
+        ).map((r) => r.messageId);
+      expect(await page(0, 4)).toEqual([1, 2, 3, 5]);
+      expect(await page(5, 4)).toEqual([7, 8, 9, 10]);
+      expect(await page(10, 4)).toEqual([]);
+    });
+
     it("adds statistics deltas and persists them per connector", async () => {
       await store.write([
         { op: "addStatistics", channelId: CHANNEL, connectorId: "source", delta: { received: 1 } },

@@ -187,6 +187,11 @@ export interface MessageStore {
   ): Promise<string | undefined>;
   search(query: MessageQuery): Promise<MessageSummary[]>;
   listUnfinished(channelId: string): Promise<UnfinishedWork>;
+  /** One destination's QUEUED/PENDING messages after `afterMessageId`, oldest first: pages a long queue. */
+  listQueued(
+    ref: { channelId: string; connectorId: string },
+    page: { afterMessageId: number; limit: number },
+  ): Promise<ConnectorMessageRecord[]>;
   listDeadLetters(
     channelId: string,
     options?: { limit?: number },

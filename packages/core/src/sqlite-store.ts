@@ -275,6 +275,20 @@ export class SqliteStore implements MessageStore {
     };
   }
 
+  async listQueued(
+    ref: { channelId: string; connectorId: string },
+    page: { afterMessageId: number; limit: number },
+  ): Promise<ConnectorMessageRecord[]> {
+    this.#assertOpen();
+    const rows = this.#statement(
+      `SELECT * FROM connector_messages
+       WHERE channel_id = ? AND status IN ('QUEUED', 'PENDING') AND message_id > ? AND connector_id = ?
+         AND dead_letter = 0
+       ORDER BY message_id LIMIT ?`,
+    ).all(ref.channelId, page.afterMessageId, ref.connectorId, page.limit) as Row[];
+    return rows.map(toRecord);
+  }
+
   async listDeadLetters(
     channelId: string,
     options: { limit?: number } = {},

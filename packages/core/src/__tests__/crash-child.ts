@@ -56,13 +56,15 @@ await engine.deploy({
       id: "out",
       name: "Out",
       connector: { type: "fsync-file", properties: {} },
-      // Three workers, ordered per patient: the test checks the order per key.
+      // Three workers, ordered per patient (the test checks the order per key), and a small
+      // buffer so the queue overflows to the store and is read back between the kills.
       queue: {
         mode: "always",
         retryCount: 1_000,
         retryIntervalMs: 1,
         threads: 3,
         groupBy: "PID.3.1",
+        bufferSize: 20,
       },
     },
   ],
