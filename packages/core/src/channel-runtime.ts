@@ -53,6 +53,8 @@ export interface CompiledChannel {
   filter?: CompiledFilter;
   transformer?: CompiledTransformer;
   postprocessor?: CompiledTransformer;
+  deployScript?: CompiledTransformer;
+  undeployScript?: CompiledTransformer;
   metadata: { name: string; value: CompiledExpression }[];
   destinations: CompiledDestination[];
 }
@@ -198,6 +200,47 @@ export class ChannelRuntime {
 
   get channel(): Channel {
     return this.#compiled.channel;
+  }
+
+  /** Runs the deploy script; a failure is ERR_CHANNEL_DEPLOY_SCRIPT_FAILED. */
+  runDeployScript(): void {
+    const script = this.#compiled.deployScript;
+    if (script === undefined) return;
+    try {
+      script("", this.#lifecycleScope());
+    } catch (error) {
+      throw new NodeMirthError(
+        "ERR_CHANNEL_DEPLOY_SCRIPT_FAILED",
+        `The deploy script of channel ${this.id} failed (${errorKind(error)}); the channel is not deployed.`,
+        { cause: error, details: { channelId: this.id } },
+      );
+    }
+  }
+
+  /** Runs the undeploy script; a failure is logged, the undeploy goes on. */
+  runUndeployScript(): void {
+    const script = this.#compiled.undeployScript;
+    if (script === undefined) return;
+    try {
+      script("", this.#lifecycleScope());
+    } catch (error) {
+      this.#log("warn", `undeploy script failed (${errorKind(error)})`);
+    }
+  }
+
+  /** Deploy and undeploy scripts see the global maps; there is no message. */
+  #lifecycleScope(): ScriptScope {
+    return {
+      channelMap: new Map(),
+      sourceMap: new Map(),
+      connectorMap: new Map(),
+      responseMap: new Map(),
+      globalMap: this.#options.globalMap,
+      globalChannelMap: this.#globalChannelMap,
+      configurationMap: this.#options.configurationMap,
+      logger: (level, text) => this.#log(level, text),
+      routed: [],
+    };
   }
 
   /** Recovers unfinished work, then starts the queues, then the source. */

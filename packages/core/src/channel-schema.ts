@@ -169,6 +169,10 @@ export const channelSchema = z
     transformer: transformerSchema.optional(),
     destinations: z.array(destinationSchema).min(1),
     postprocessor: z.string().optional(),
+    /** JavaScript run once when the channel is deployed (e.g. to fill globalChannelMap); a failure refuses the deploy. */
+    deployScript: z.string().optional(),
+    /** JavaScript run once when the channel is undeployed or replaced. */
+    undeployScript: z.string().optional(),
     storage: storageModeSchema.default("development"),
     ack: ackPolicySchema.default({ mode: "afterCommit" }),
     metadataColumns: z.array(metadataColumnSchema).default([]),

@@ -306,6 +306,54 @@ describe("redeploy safety", () => {
   });
 });
 
+describe("deploy and undeploy scripts", () => {
+  it("runs the deploy script before the first message and the undeploy script on undeploy", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    const logs: string[] = [];
+    engine.subscribe((event) => {
+      if (event.type === "log") logs.push(event.text);
+    });
+    try {
+      await engine.deploy(
+        channel({
+          deployScript: 'globalChannelMap.put("facility", "WEST"); logger.info("deployed");',
+          undeployScript: 'logger.info("undeployed " + globalChannelMap.get("facility"));',
+          transformer: {
+            steps: [{ type: "mapper", field: "MSH.4", from: { javascript: '$("facility")' } }],
+          },
+        }),
+      );
+      await engine.dispatch("adt", { content: hl7() });
+      await engine.idle("adt");
+      expect(kit.sentTo("d1")[0]?.content).toContain("|SEND|WEST|");
+      await engine.undeploy("adt");
+      expect(logs).toEqual(["deployed", "undeployed WEST"]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("refuses the deploy when the deploy script fails", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    try {
+      await expect(
+        engine.deploy(channel({ deployScript: 'throw new Error("no");' })),
+      ).rejects.toMatchObject({
+        code: "ERR_CHANNEL_DEPLOY_SCRIPT_FAILED",
+      });
+      expect(engine.channels()).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+});
+
 describe("stop with a deadline", () => {
   it("finishes even when a send hangs; the message stays QUEUED and is sent after restart", async () => {
     const kit = createTestConnectors();

@@ -254,6 +254,18 @@ export function createEngine(options: EngineOptions): Engine {
       if (channel.transformer !== undefined) {
         compiled.transformer = scripts.transformer(channel.transformer, at(["transformer"]));
       }
+      if (channel.deployScript !== undefined) {
+        compiled.deployScript = scripts.script(channel.deployScript, {
+          ...at(["deployScript"]),
+          kind: "deploy",
+        });
+      }
+      if (channel.undeployScript !== undefined) {
+        compiled.undeployScript = scripts.script(channel.undeployScript, {
+          ...at(["undeployScript"]),
+          kind: "undeploy",
+        });
+      }
       if (channel.postprocessor !== undefined) {
         compiled.postprocessor = scripts.script(channel.postprocessor, {
           ...at(["postprocessor"]),
@@ -377,15 +389,19 @@ export function createEngine(options: EngineOptions): Engine {
     if (closed) throw new NodeMirthError("ERR_ENGINE_CLOSED", "The engine is closed.");
   }
 
+  /** Stops a deployed channel, runs its undeploy script and frees its sandbox. */
+  async function retire(entry: Deployed): Promise<void> {
+    await entry.runtime.stop();
+    entry.runtime.runUndeployScript();
+    entry.sandbox?.dispose();
+  }
+
   const deploy: Engine["deploy"] = async (input, deployOptions = {}) => {
     assertOpen();
     const { compiled, sandbox } = await compile(input);
     const id = compiled.channel.id;
     const previous = deployed.get(id);
-    if (previous !== undefined) {
-      await previous.runtime.stop();
-      previous.sandbox?.dispose();
-    }
+    if (previous !== undefined) await retire(previous);
     const runtime = new ChannelRuntime({
       compiled,
       store: options.store,
@@ -398,6 +414,16 @@ export function createEngine(options: EngineOptions): Engine {
       ...(options.maxBacklog === undefined ? {} : { maxBacklog: options.maxBacklog }),
       ...(options.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: options.stopTimeoutMs }),
     });
+    try {
+      runtime.runDeployScript();
+    } catch (error) {
+      sandbox?.dispose();
+      deployed.delete(id);
+      if (previous !== undefined) {
+        events.emit({ type: "channelState", channelId: id, state: "undeployed", at: Date.now() });
+      }
+      throw error;
+    }
     deployed.set(id, { runtime, sandbox });
     events.emit({ type: "channelState", channelId: id, state: "deployed", at: Date.now() });
     if (deployOptions.start ?? compiled.channel.enabled) await runtime.start();
@@ -429,8 +455,7 @@ export function createEngine(options: EngineOptions): Engine {
     async undeploy(channelId) {
       const entry = deployed.get(channelId);
       if (entry === undefined) return;
-      await entry.runtime.stop();
-      entry.sandbox?.dispose();
+      await retire(entry);
       deployed.delete(channelId);
       events.emit({ type: "channelState", channelId, state: "undeployed", at: Date.now() });
     },
@@ -490,8 +515,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (closed) return;
       closed = true;
       for (const [id, entry] of deployed) {
-        await entry.runtime.stop();
-        entry.sandbox?.dispose();
+        await retire(entry);
         deployed.delete(id);
       }
       await commit.flush();
@@ -547,6 +571,8 @@ function usesJavaScript(channel: Channel): boolean {
   return (
     channel.preprocessor !== undefined ||
     channel.postprocessor !== undefined ||
+    channel.deployScript !== undefined ||
+    channel.undeployScript !== undefined ||
     channel.metadataColumns.some((column) => !isHl7Path(column.expression)) ||
     filters.some((filter) => filter?.rules.some((rule) => rule.type === "javascript") === true) ||
     transformers.some(

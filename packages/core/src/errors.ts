@@ -13,6 +13,8 @@ export const CORE_ERROR_CODES = {
   ERR_CHANNEL_INVALID:
     "A channel configuration failed validation; details.issues lists every problem.",
   ERR_CHANNEL_NOT_DEPLOYED: "No channel with this id is deployed.",
+  ERR_CHANNEL_DEPLOY_SCRIPT_FAILED:
+    "The channel's deploy script failed, so the channel is not deployed.",
   ERR_CHANNEL_NOT_STARTED:
     "The channel is not started (stopped, paused or stopping), so it accepts no message.",
   ERR_CHANNEL_RECOVERY_FAILED:
