@@ -36,6 +36,24 @@ describe("DestinationQueue", () => {
     ]);
   });
 
+  it("ignores entries while stopped; they are recovered from the store instead", async () => {
+    const seen: number[] = [];
+    const queue = new DestinationQueue<QueueEntry>({
+      policy: queuePolicySchema.parse({}),
+      attempt: (entry) => {
+        seen.push(entry.messageId);
+        return Promise.resolve("done");
+      },
+    });
+    queue.enqueue({ messageId: 1, sendAttempts: 0, ready: Promise.resolve() });
+    expect(queue.size).toBe(0);
+    queue.start();
+    queue.enqueue({ messageId: 2, sendAttempts: 0, ready: Promise.resolve() });
+    await queue.idle();
+    await queue.stop();
+    expect(seen).toEqual([2]);
+  });
+
   it("skips an entry whose commit failed, and stops promptly during a long backoff", async () => {
     const seen: number[] = [];
     const queue = new DestinationQueue<QueueEntry>({

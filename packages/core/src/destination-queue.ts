@@ -67,7 +67,13 @@ export class DestinationQueue<E extends QueueEntry> {
     return this.#lanes.reduce((sum, lane) => sum + lane.items.length, 0);
   }
 
+  /**
+   * Adds an entry to its lane. Ignored while the queue is stopped: every entry is QUEUED in
+   * the store already, and recovery puts it back in order at the next start, whereas a
+   * stale entry kept here would be sent ahead of older ones.
+   */
   enqueue(entry: E): void {
+    if (!this.#running) return;
     const lane = this.#lanes[this.#laneOf(entry)];
     if (lane === undefined) throw new Error("unreachable: lane index out of range");
     lane.items.push(entry);
