@@ -157,6 +157,8 @@ export class ChannelRuntime {
   #inFlight = new Set<InFlight>();
   /** Per destination whose queue may overflow to the store: see `QueuePolicy.bufferSize`. */
   readonly #overflow = new Map<string, Overflow>();
+  /** Bumped by every start, so work begun before a restart cannot touch the new run. */
+  #generation = 0;
   /** Committed statistics per connector, for the `statistics` events. */
   #totals: Record<string, StatisticsCounts> = {};
 
@@ -249,6 +251,7 @@ export class ChannelRuntime {
     this.#setState("starting");
     try {
       this.#lastMessageId = await this.#options.store.maxMessageId(this.id);
+      this.#generation++;
       this.#totals = await this.#options.store.getStatistics(this.id);
       for (const overflow of this.#overflow.values()) {
         Object.assign(overflow, { active: false, through: 0, newest: 0, reading: undefined });
@@ -971,6 +974,7 @@ export class ChannelRuntime {
     record: ConnectorMessageRecord,
     batch: { byMessage: Map<number, InFlight>; lost: StoreWrite[] },
   ): Promise<void> {
+    const generation = this.#generation;
     const destination = this.#compiled.destinations.find((d) => d.config.id === record.connectorId);
     // A disabled destination keeps its queue in the store until it is enabled again.
     if (
@@ -1024,6 +1028,8 @@ export class ChannelRuntime {
         ? message.outcomes.get(previous.config.id)
         : undefined;
     if (waitFor !== undefined) delivery.after = waitFor.done.promise;
+    // A restart while the content was read recovers this message itself.
+    if (generation !== this.#generation) return;
     this.#queues.get(destination.config.id)?.enqueue(delivery);
   }
 
@@ -1108,27 +1114,26 @@ export class ChannelRuntime {
     if (this.#state !== "started" && this.#state !== "paused") return;
     const bufferSize = destination.config.queue.bufferSize;
     if (queue.size > bufferSize / 2) return;
-    overflow.reading = this.#readPage(destination, {
+    const generation = this.#generation;
+    // Only the read that is current may clear the marker: one left over from before a
+    // restart must not let a second read of the same page start beside the new one.
+    const done = () => {
+      if (overflow.reading !== reading || generation !== this.#generation) return;
+      overflow.reading = undefined;
+      this.#readBack(destination);
+    };
+    const reading: Promise<void> = this.#readPage(destination, {
       overflow,
       limit: Math.max(1, bufferSize - queue.size),
-    }).then(
-      () => {
-        overflow.reading = undefined;
-        this.#readBack(destination);
-      },
-      (error: unknown) => {
-        this.#log(
-          "error",
-          `destination ${destination.config.id}: reading its queue back failed (${describe(error)})`,
-        );
-        // Tried again on the next send, or after a pause when the queue is idle.
-        const retry = setTimeout(() => {
-          overflow.reading = undefined;
-          this.#readBack(destination);
-        }, 1_000);
-        retry.unref();
-      },
-    );
+    }).then(done, (error: unknown) => {
+      this.#log(
+        "error",
+        `destination ${destination.config.id}: reading its queue back failed (${describe(error)})`,
+      );
+      // Tried again a second later.
+      setTimeout(done, 1_000).unref();
+    });
+    overflow.reading = reading;
   }
 
   async #readPage(
@@ -1136,6 +1141,7 @@ export class ChannelRuntime {
     page: { overflow: Overflow; limit: number },
   ): Promise<void> {
     const { overflow } = page;
+    const generation = this.#generation;
     // Everything overflowed so far is committed before the store is asked for it.
     await this.#options.commit.flush();
     const records = await this.#options.store.listQueued(
@@ -1144,9 +1150,12 @@ export class ChannelRuntime {
     );
     const batch = { byMessage: new Map<number, InFlight>(), lost: [] as StoreWrite[] };
     for (const record of records) {
+      // A restart meanwhile recovers the queue itself; entries read here would be stale.
+      if (generation !== this.#generation) return;
       await this.#enqueueStored(record, batch);
       overflow.through = record.messageId;
     }
+    if (generation !== this.#generation) return;
     if (batch.lost.length > 0) await this.#write(batch.lost);
     // Checked after the last await: a message that overflowed meanwhile keeps it active.
     if (overflow.through >= overflow.newest) overflow.active = false;

@@ -519,6 +519,52 @@ describe("recovery", () => {
     }
   });
 
+  it("a restart while an overflowed queue is being read back neither duplicates nor reorders", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: kit.plugins });
+    let releaseSend: () => void = () => undefined;
+    const sendGate = new Promise<void>((resolve) => (releaseSend = resolve));
+    let releaseRead: () => void = () => undefined;
+    const readGate = new Promise<void>((resolve) => (releaseRead = resolve));
+    let reads = 0;
+    const listQueued = store.listQueued.bind(store);
+    store.listQueued = async (ref, page) => {
+      if (reads++ === 0) await readGate;
+      return listQueued(ref, page);
+    };
+    try {
+      await engine.deploy(
+        channel({
+          destinations: [
+            {
+              id: "d1",
+              name: "D1",
+              connector: { type: "record", properties: { name: "d1" } },
+              queue: { mode: "always", bufferSize: 2 },
+            },
+          ],
+        }),
+      );
+      kit.behaviour.set("d1", {
+        gate: (message) => (message.messageId === 1 ? sendGate : Promise.resolve()),
+      });
+      for (let i = 0; i < 6; i++) await engine.dispatch("adt", { content: hl7() });
+      releaseSend();
+      await until(() => reads === 1);
+      await engine.stop("adt");
+      await engine.start("adt");
+      releaseRead();
+      await engine.idle("adt");
+      expect(kit.sentTo("d1").map((s) => s.messageId)).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      releaseSend();
+      releaseRead();
+      await engine.close();
+      await store.close();
+    }
+  });
+
   it("stops the channel with ERR_CHANNEL_RECOVERY_FAILED when recovery fails", async () => {
     const kit = createTestConnectors();
     const store = new MemoryStore();
