@@ -16,5 +16,7 @@ export function createTsupConfig(options = {}) {
     clean: true,
     splitting: false,
     treeshake: true,
+    // `node:sqlite` (and later builtins) exist only with their prefix.
+    removeNodeProtocol: false,
   });
 }

@@ -4,26 +4,11 @@
  * messages per fsync, side by side with the same run on MemoryStore. Run after `pnpm build`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { registerHooks } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as Core from "../src/index.js";
 
-// The bench harness is TypeScript source importing its siblings as ".js"; Node's type
-// stripping does not rewrite those, so map a missing ".js" in tooling/ to its ".ts".
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.endsWith(".js") || context.parentURL?.includes("/tooling/") !== true)
-        throw error;
-      return nextResolve(specifier.slice(0, -3) + ".ts", context);
-    }
-  },
-});
-
-const { writeBenchReport } = await import("@node-mirth/bench-harness");
+import { writeBenchReport } from "@node-mirth/bench-harness";
 // Types from source; the code under test is the built package.
 const core = (await import("../dist/index.js")) as unknown as typeof Core;
 

@@ -1,31 +1,9 @@
-import { registerHooks } from "node:module";
+import { measureThroughput, writeBenchReport } from "@node-mirth/bench-harness";
 import { join } from "node:path";
 import type * as SandboxModule from "../src/script-sandbox.js";
 
-// The harness (tooling/) and, when run from source, core's own modules are TypeScript
-// importing siblings as ".js"; Node's type stripping does not rewrite those.
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      const parent = context.parentURL ?? "";
-      if (
-        !specifier.endsWith(".js") ||
-        !(parent.includes("/tooling/") || parent.includes("/packages/core/src/"))
-      ) {
-        throw error;
-      }
-      return nextResolve(specifier.slice(0, -3) + ".ts", context);
-    }
-  },
-});
-
-const { measureThroughput, writeBenchReport } = await import("@node-mirth/bench-harness");
-const fromSource = process.argv.includes("--source");
-const { createScriptSandbox } = (await import(
-  fromSource ? "../src/script-sandbox.ts" : "../dist/index.js"
-)) as typeof SandboxModule;
+// Types from source; the code under test is the built package.
+const { createScriptSandbox } = (await import("../dist/index.js")) as typeof SandboxModule;
 
 /** A ~1 KB ADT^A01, the message size the engine's throughput target is stated for. */
 const adt = [

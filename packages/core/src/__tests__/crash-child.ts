@@ -3,7 +3,7 @@
  * each as an HL7 message, and writes `ack <n>` on stdout once its dispatch resolved (the
  * raw message is committed). The recording destination appends each delivered number to
  * a file with fsync. stdin closing means: deliver what is left, close, exit 0.
- * Usage: node --import ./ts-resolve-hook.ts crash-child.ts <dataDir> <deliveredFile>
+ * Usage: node --import <TS_SOURCE_HOOK from @node-mirth/test-peers> crash-child.ts <dataDir> <deliveredFile>
  */
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { createInterface } from "node:readline";

@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { createTempDir } from "@node-mirth/test-peers";
+import { TS_SOURCE_HOOK, createTempDir } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 
-const HOOK = join(import.meta.dirname, "ts-resolve-hook.ts");
 const CHILD = join(import.meta.dirname, "crash-child.ts");
 const KILLS = 12;
 
@@ -19,7 +18,7 @@ interface Child {
 
 /** Starts the engine child on `dataDir`; every `ack <n>` line lands in `acked`. */
 function startChild(dataDir: string, deliveredFile: string, acked: Set<number>): Child {
-  const child = spawn(process.execPath, ["--import", HOOK, CHILD, dataDir, deliveredFile], {
+  const child = spawn(process.execPath, ["--import", TS_SOURCE_HOOK, CHILD, dataDir, deliveredFile], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";

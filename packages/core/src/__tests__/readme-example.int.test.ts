@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createTempDir, runCommand } from "@node-mirth/test-peers";
+import { TS_SOURCE_HOOK, createTempDir, runCommand } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 
 const PACKAGE = join(import.meta.dirname, "..", "..");
@@ -17,7 +17,7 @@ describe("README example", () => {
     try {
       const result = await runCommand(
         process.execPath,
-        ["--import", join(import.meta.dirname, "ts-resolve-hook.ts"), script],
+        ["--import", TS_SOURCE_HOOK, script],
         { timeoutMs: 30_000 },
       );
       const output = result.stdout.toString();
