@@ -34,7 +34,11 @@ function message(n: number): string {
   return text;
 }
 
-async function run(name: string, store: Core.MessageStore) {
+/**
+ * `delivery`: the destination answers on a later turn of the event loop (like a network
+ * round trip) and its queue is "always", so the cost of persisting each SENT shows.
+ */
+async function run(name: string, store: Core.MessageStore, delivery = false) {
   let context: Core.SourceContext | undefined;
   const plugins = [
     core.defineConnector({
@@ -47,7 +51,14 @@ async function run(name: string, store: Core.MessageStore) {
         },
         stop: () => Promise.resolve(),
       }),
-      createDestination: () => ({ send: () => Promise.resolve({ status: "SENT" as const }) }),
+      createDestination: () => ({
+        send: delivery
+          ? () =>
+              new Promise<{ status: "SENT" }>((resolve) =>
+                setImmediate(() => resolve({ status: "SENT" })),
+              )
+          : () => Promise.resolve({ status: "SENT" as const }),
+      }),
     }),
   ];
   const engine = core.createEngine({ store, plugins });
@@ -57,7 +68,14 @@ async function run(name: string, store: Core.MessageStore) {
     storage: "production",
     source: { type: "bench", properties: {} },
     transformer: { steps: [{ type: "javascript", script: 'msg.set("PID.5.1", "BENCH");' }] },
-    destinations: [{ id: "null", name: "Null", connector: { type: "bench", properties: {} } }],
+    destinations: [
+      {
+        id: "null",
+        name: "Null",
+        connector: { type: "bench", properties: {} },
+        ...(delivery ? { queue: { mode: "always" as const } } : {}),
+      },
+    ],
   });
   const source = context;
   if (source === undefined) throw new Error("bench source did not start");
@@ -106,9 +124,14 @@ try {
     new core.SqliteStore({ dataDir: dir }),
   );
   const memory = await run("MemoryStore (not durable)", new core.MemoryStore());
+  const delivered = await run(
+    "SqliteStore, async destination, queue always",
+    new core.SqliteStore({ dataDir: join(dir, "delivery") }),
+    true,
+  );
   writeBenchReport(join(import.meta.dirname, ".."), {
     bench: "pipeline",
-    results: [durable, memory],
+    results: [durable, memory, delivered],
     ratios: {
       durableVsMemory:
         Math.round((durable.messagesPerSecond / memory.messagesPerSecond) * 100) / 100,

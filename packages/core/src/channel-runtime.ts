@@ -20,7 +20,7 @@ import type {
 import { DestinationQueue, type QueueEntry } from "./destination-queue.js";
 import type { ChannelState, EngineEvents } from "./engine-events.js";
 import { NodeMirthError } from "./errors.js";
-import type { GroupCommit } from "./group-commit.js";
+import type { GroupCommit, GroupCommitWriteOptions } from "./group-commit.js";
 import {
   EMPTY_STATISTICS,
   SOURCE_CONNECTOR_ID,
@@ -844,10 +844,12 @@ export class ChannelRuntime {
       return result;
     }
     this.#readBack(destination);
-    // The lane goes on to its next message without waiting for this commit: the statuses of
-    // consecutive sends share one. A crash before it commits means this message is sent
-    // again after restart (at-least-once), never lost.
-    this.#write(writes).then(
+    // The lane goes on to its next message without waiting for this commit, and the commit
+    // waits a few ms (lazy) so the statuses of consecutive sends share one fsync. Nothing
+    // counts the message as done before it commits; a crash before it means this message
+    // is sent again after restart (at-least-once), never lost. A source or a chained
+    // destination waiting on this outcome gets an ordinary (prompt) window.
+    this.#write(writes, { lazy: !this.#awaited(destination) }).then(
       () => {
         this.#messageEvent(messageId, id, outcome.status);
         const pending = message.outcomes.get(id);
@@ -862,6 +864,14 @@ export class ChannelRuntime {
       },
     );
     return result;
+  }
+
+  /** Whether a source ACK or the next destination of a chain waits on this destination's outcome. */
+  #awaited(destination: CompiledDestination): boolean {
+    const ack = this.#compiled.channel.ack;
+    if (ack.mode === "afterDestination" && ack.destination === destination.config.id) return true;
+    const index = this.#compiled.destinations.indexOf(destination);
+    return this.#compiled.destinations[index + 1]?.config.waitForPrevious === true;
   }
 
   /** After the last destination: the postprocessor, then the message leaves memory. */
@@ -1228,9 +1238,12 @@ export class ChannelRuntime {
     this.#inFlight.clear();
   }
 
-  #write(writes: StoreWrite[]): Promise<void> {
+  #write(writes: StoreWrite[], options?: GroupCommitWriteOptions): Promise<void> {
     const stats = writes.filter((write) => write.op === "addStatistics");
-    const committed = this.#options.commit.write(this.#storage.storesMessages ? writes : stats);
+    const committed = this.#options.commit.write(
+      this.#storage.storesMessages ? writes : stats,
+      options,
+    );
     if (stats.length > 0)
       committed.then(
         () => this.#count(stats),

@@ -36,7 +36,7 @@ export interface EngineOptions {
   /** Connector plugins; the built-in `channel` connector is always registered. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plugins differ in their properties type
   plugins?: ConnectorPlugin<any>[];
-  groupCommit?: { maxWrites?: number; maxDelayMs?: number };
+  groupCommit?: { maxWrites?: number; maxDelayMs?: number; lazyDelayMs?: number };
   /** Mirth's configuration map: `${NAME}` in connector properties and `configurationMap` in scripts. */
   configurationMap?: Record<string, string>;
   /** Environment for `${NAME}`; default process.env. */

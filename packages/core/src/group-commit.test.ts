@@ -58,4 +58,41 @@ describe("GroupCommit", () => {
     expect(await store.maxMessageId("c")).toBe(2);
     await store.close();
   });
+
+  it("lets lazy writes of different turns share one commit, bounded by lazyDelayMs", async () => {
+    const store = new MemoryStore();
+    const group = new GroupCommit({ store, lazyDelayMs: 50 });
+    const started = performance.now();
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) {
+      writes.push(group.write(insert(i + 1), { lazy: true }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(store.metrics().commits).toBe(0);
+    await Promise.all(writes);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(group.metrics()).toEqual({ commits: 1, groups: 5, writes: 5 });
+    await store.close();
+  });
+
+  it("takes waiting lazy writes along with an ordinary write, without waiting", async () => {
+    const store = new MemoryStore();
+    const group = new GroupCommit({ store, lazyDelayMs: 60_000 });
+    const lazy = group.write(insert(1), { lazy: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([group.write(insert(2)), lazy]);
+    expect(group.metrics().commits).toBe(1);
+    expect(await store.maxMessageId("c")).toBe(2);
+    await store.close();
+  });
+
+  it("commits lazy writes at once on flush", async () => {
+    const store = new MemoryStore();
+    const group = new GroupCommit({ store, lazyDelayMs: 60_000 });
+    const lazy = group.write(insert(1), { lazy: true });
+    await group.flush();
+    await lazy;
+    expect(await store.maxMessageId("c")).toBe(1);
+    await store.close();
+  });
 });

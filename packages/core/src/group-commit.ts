@@ -10,6 +10,18 @@ export interface GroupCommitOptions {
    * window without adding latency, and windows also grow while the previous commit runs.
    */
   maxDelayMs?: number;
+  /**
+   * How long a write made with `{ lazy: true }` may wait for company, in ms (default 5). A
+   * destination lane does not wait for its SENT commit, so nothing is slowed by the wait,
+   * while consecutive sends share one fsync instead of paying one each. An ordinary write
+   * arriving meanwhile takes the lazy ones along in its window.
+   */
+  lazyDelayMs?: number;
+}
+
+export interface GroupCommitWriteOptions {
+  /** Nobody waits on this commit urgently: it may wait up to `lazyDelayMs` for others. */
+  lazy?: boolean;
 }
 
 export interface GroupCommitMetrics {
@@ -34,6 +46,12 @@ export class GroupCommit {
   readonly #store: MessageStore;
   readonly #maxWrites: number;
   readonly #maxDelayMs: number;
+  readonly #lazyDelayMs: number;
+  /** Whether the open window holds a write that is not lazy. */
+  #eager = false;
+  /** When the first lazy write of the open window arrived (performance.now()). */
+  #lazySince: number | undefined;
+  #timerLazy = false;
   #pending: StoreWrite[] = [];
   #waiters: Waiter[] = [];
   #inFlight: Promise<void> | undefined;
@@ -44,12 +62,15 @@ export class GroupCommit {
     this.#store = options.store;
     this.#maxWrites = options.maxWrites ?? 10_000;
     this.#maxDelayMs = options.maxDelayMs ?? 0;
+    this.#lazyDelayMs = options.lazyDelayMs ?? 5;
   }
 
-  write(batch: readonly StoreWrite[]): Promise<void> {
+  write(batch: readonly StoreWrite[], options?: GroupCommitWriteOptions): Promise<void> {
     if (batch.length === 0) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     for (const write of batch) this.#pending.push(write);
+    if (options?.lazy === true) this.#lazySince ??= performance.now();
+    else this.#eager = true;
     if (this.#inFlight === undefined) {
       if (this.#pending.length >= this.#maxWrites) this.#commitNow();
       else this.#schedule();
@@ -70,24 +91,41 @@ export class GroupCommit {
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer =
-      this.#maxDelayMs > 0
-        ? setTimeout(() => this.#commitNow(), this.#maxDelayMs)
-        : setImmediate(() => this.#commitNow());
+    if (this.#timer !== undefined) {
+      // A lazy timer gives way to the shorter wait of an ordinary write.
+      if (!this.#timerLazy || !this.#eager) return;
+      this.#clearTimer();
+    }
+    if (this.#eager) {
+      this.#timerLazy = false;
+      this.#timer =
+        this.#maxDelayMs > 0
+          ? setTimeout(() => this.#commitNow(), this.#maxDelayMs)
+          : setImmediate(() => this.#commitNow());
+      return;
+    }
+    // Only lazy writes: bounded by the first one's arrival, whatever commits came between.
+    const waited = performance.now() - (this.#lazySince ?? performance.now());
+    this.#timerLazy = true;
+    this.#timer = setTimeout(() => this.#commitNow(), Math.max(0, this.#lazyDelayMs - waited));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer as NodeJS.Timeout);
+    clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer = undefined;
   }
 
   #commitNow(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer as NodeJS.Timeout);
-      clearImmediate(this.#timer as NodeJS.Immediate);
-      this.#timer = undefined;
-    }
+    this.#clearTimer();
     if (this.#inFlight !== undefined || this.#pending.length === 0) return;
     const batch = this.#pending;
     const waiters = this.#waiters;
     this.#pending = [];
     this.#waiters = [];
+    this.#eager = false;
+    this.#lazySince = undefined;
     this.#metrics = {
       commits: this.#metrics.commits + 1,
       groups: this.#metrics.groups + waiters.length,
@@ -105,8 +143,11 @@ export class GroupCommit {
       )
       .finally(() => {
         this.#inFlight = undefined;
-        // Whatever arrived during the commit is the next window; it has waited long enough.
-        if (this.#pending.length > 0) this.#commitNow();
+        // Whatever arrived during the commit is the next window; it has waited long enough,
+        // unless it is only lazy writes still inside their wait.
+        if (this.#pending.length === 0) return;
+        if (this.#eager || this.#pending.length >= this.#maxWrites) this.#commitNow();
+        else this.#schedule();
       });
   }
 }

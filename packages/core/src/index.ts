@@ -148,5 +148,10 @@ export {
   type MessageRouter,
 } from "./channel-connector.js";
 export { type ChannelState, type EngineEvent, type EngineEventListener } from "./engine-events.js";
-export { GroupCommit, type GroupCommitMetrics, type GroupCommitOptions } from "./group-commit.js";
+export {
+  GroupCommit,
+  type GroupCommitMetrics,
+  type GroupCommitOptions,
+  type GroupCommitWriteOptions,
+} from "./group-commit.js";
 export { retryDelayMs } from "./destination-queue.js";
