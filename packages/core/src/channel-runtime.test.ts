@@ -789,3 +789,105 @@ describe("halt and the postprocessor", () => {
     });
   });
 });
+
+describe("PENDING and the response status", () => {
+  const withResponseTransformer = (script: string, queue?: DestinationInput["queue"]) =>
+    channel({
+      destinations: [
+        destination("d1", {
+          responseTransformer: { steps: [{ type: "javascript", script }] },
+          ...(queue === undefined ? {} : { queue }),
+        }),
+      ],
+    });
+
+  it("commits PENDING before the response transformer; a crash then sends the message again", async () => {
+    await using t = await setup(withResponseTransformer('channelMap.put("seen", "yes");'));
+    // The SENT commit "crashes": the store keeps what was committed before it.
+    const write = t.store.write.bind(t.store);
+    let crashed = false;
+    t.store.write = async (batch) => {
+      if (!crashed && batch.some((w) => w.op === "setStatus" && w.status === "SENT")) {
+        crashed = true;
+        throw new Error("power cut");
+      }
+      return write(batch);
+    };
+    t.kit.behaviour.set("d1", { response: "PEER-OK" });
+    const result = await t.dispatch(hl7());
+    await until(() => crashed);
+    await t.engine.halt("adt");
+    const pending = await t.engine.messages.search({ channelId: "adt", statuses: ["PENDING"] });
+    expect(pending.map((m) => [m.messageId, m.statuses.d1])).toEqual([
+      [result.messageId, "PENDING"],
+    ]);
+    const stored = await t.engine.messages.get("adt", result.messageId);
+    expect(stored?.connectors.find((c) => c.connectorId === "d1")?.content.response).toBe(
+      "PEER-OK",
+    );
+    await t.engine.start("adt");
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1").map((s) => s.messageId)).toEqual([
+      result.messageId,
+      result.messageId,
+    ]);
+    const after = await t.engine.messages.search({ channelId: "adt" });
+    expect(after[0]?.statuses.d1).toBe("SENT");
+  });
+
+  it("publishes PENDING, then SENT, for a destination with a response transformer only", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            responseTransformer: { steps: [{ type: "javascript", script: "// nothing" }] },
+          }),
+          destination("d2"),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { response: "R1" });
+    t.kit.behaviour.set("d2", { response: "R2" });
+    await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    const statuses = (id: string) =>
+      t.events.flatMap((e) => (e.type === "message" && e.connectorId === id ? [e.status] : []));
+    expect(statuses("d1")).toEqual(["QUEUED", "PENDING", "SENT"]);
+    expect(statuses("d2")).toEqual(["QUEUED", "SENT"]);
+  });
+
+  it("responseStatus = ERROR fails the delivery for good, with responseStatusMessage", async () => {
+    await using t = await setup(
+      withResponseTransformer(
+        'if (response.getMessage() == "NAK") { responseStatus = ERROR; responseStatusMessage = "peer said no"; }',
+        { mode: "always", retryCount: 3, retryIntervalMs: 1 },
+      ),
+    );
+    t.kit.behaviour.set("d1", { response: "NAK" });
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1")).toHaveLength(1);
+    const stored = await t.engine.messages.get("adt", result.messageId);
+    const d1 = stored?.connectors.find((c) => c.connectorId === "d1");
+    expect(d1).toMatchObject({ status: "ERROR", error: "peer said no", deadLetter: true });
+    expect((await t.engine.statistics("adt")).d1).toMatchObject({ sent: 0, errored: 1, queued: 0 });
+  });
+
+  it("responseStatus = QUEUED retries per the queue policy; SENT accepts", async () => {
+    await using t = await setup(
+      withResponseTransformer(
+        'var n = ($g("tries") || 0) + 1; $g("tries", n); responseStatus = n < 3 ? QUEUED : SENT;',
+        { mode: "onFailure", retryCount: 5, retryIntervalMs: 1 },
+      ),
+    );
+    t.kit.behaviour.set("d1", { response: "OK" });
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d1")).toHaveLength(3);
+    const stored = await t.engine.messages.get("adt", result.messageId);
+    expect(stored?.connectors.find((c) => c.connectorId === "d1")).toMatchObject({
+      status: "SENT",
+      sendAttempts: 3,
+    });
+  });
+});

@@ -747,38 +747,90 @@ export class ChannelRuntime {
     const base = { sendAttempts: delivery.sendAttempts };
     let outcome: DestinationOutcome;
     let result: "done" | "retry" = "done";
-    if (response.status === "SENT") {
-      let processed = response.content;
-      if (destination.responseTransformer !== undefined && response.content !== undefined) {
-        try {
-          processed = destination.responseTransformer(response.content, {
-            ...this.#scope(message, new Map()),
-            response: { status: "SENT", content: response.content },
-          });
-        } catch (error) {
-          this.#log(
-            "warn",
-            `message ${messageId}: response transformer of ${id} failed (${errorKind(error)})`,
-          );
-        }
-      }
-      writes.push(
-        this.#status(messageId, id, { ...base, status: "SENT" }),
-        this.#stats(id, { sent: 1, queued: -1 }),
-      );
-      this.#content(writes, {
+    let processed = response.content;
+    /** The sent and response content are stored with PENDING already. */
+    let pendingStored = false;
+    if (
+      response.status === "SENT" &&
+      destination.responseTransformer !== undefined &&
+      response.content !== undefined
+    ) {
+      // PENDING (Mirth's meaning): sent, the response awaits its transformer. Committed
+      // before the transformer runs, so a crash from here on leaves the message PENDING and
+      // recovery sends it again; the lane waits for this commit because the transformer
+      // may still turn the send into a retry.
+      const pending: StoreWrite[] = [this.#status(messageId, id, { ...base, status: "PENDING" })];
+      this.#content(pending, {
         messageId,
         connectorId: id,
         kind: "sent",
         content: delivery.content,
       });
-      if (response.content !== undefined) {
+      this.#content(pending, {
+        messageId,
+        connectorId: id,
+        kind: "response",
+        content: response.content,
+      });
+      try {
+        await this.#write(pending);
+      } catch (error) {
+        this.#log(
+          "error",
+          `message ${messageId}: destination ${id} status commit failed (${describe(error)}); it will be sent again after a restart`,
+        );
+        return "done";
+      }
+      if (this.#sends.signal.aborted) return "done";
+      pendingStored = true;
+      this.#messageEvent(messageId, id, "PENDING");
+      const scope: ScriptScope = {
+        ...this.#scope(message, new Map()),
+        response: { status: "SENT", content: response.content },
+      };
+      try {
+        processed = destination.responseTransformer(response.content, scope);
+      } catch (error) {
+        this.#log(
+          "warn",
+          `message ${messageId}: response transformer of ${id} failed (${errorKind(error)})`,
+        );
+      }
+      const verdict = scope.responseOutcome;
+      if (verdict?.status === "ERROR" || verdict?.status === "QUEUED") {
+        // The transformer judged the response a failure: QUEUED retries per the queue
+        // policy, ERROR ends the delivery now (dead-letter in queued modes).
+        response = {
+          status: "ERROR",
+          retryable: verdict.status === "QUEUED",
+          content: response.content,
+          message:
+            verdict.statusMessage ?? `The response transformer set the status ${verdict.status}`,
+        };
+      }
+    }
+    if (response.status === "SENT") {
+      writes.push(
+        this.#status(messageId, id, { ...base, status: "SENT" }),
+        this.#stats(id, { sent: 1, queued: -1 }),
+      );
+      if (!pendingStored) {
         this.#content(writes, {
           messageId,
           connectorId: id,
-          kind: "response",
-          content: response.content,
+          kind: "sent",
+          content: delivery.content,
         });
+      }
+      if (response.content !== undefined) {
+        if (!pendingStored) {
+          this.#content(writes, {
+            messageId,
+            connectorId: id,
+            kind: "response",
+            content: response.content,
+          });
+        }
         message.responseMap.set(destination.config.name, processed);
       }
       if (processed !== undefined && processed !== response.content) {

@@ -17,6 +17,8 @@ export interface ScriptScope {
   routed: { channel: string; content: string }[];
   /** In a response transformer: the destination's status and response (also its `msg`). */
   response?: { status: string; content: string };
+  /** Set by a response transformer that left `responseStatus` (and maybe a message). */
+  responseOutcome?: { status: string; statusMessage?: string };
 }
 
 /** A script or rule that failed; `message` comes from the script's error, not the content. */
@@ -266,6 +268,7 @@ function run(
     throw new ScriptFailure(`${result.error.message}${line}`, result.error.kind);
   }
   scope.routed.push(...result.routed);
+  if (result.response !== undefined) scope.responseOutcome = result.response;
   return { content: result.message.content, returnValue: result.returnValue };
 }
 

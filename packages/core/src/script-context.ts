@@ -42,6 +42,8 @@ class RunState {
   returnValue: unknown = undefined;
   messageOut: string | number | undefined = undefined;
   tmpOut: string | number | undefined = undefined;
+  responseStatus: string | undefined = undefined;
+  responseStatusMessage: string | undefined = undefined;
 
   constructor(bindings: ScriptBindings) {
     this.bindings = bindings;
@@ -322,6 +324,11 @@ export class ScriptContext {
     };
     if (bindings.tmp !== undefined)
       result.tmp = { content: state.content(state.tmpOut, bindings.tmp.content) };
+    if (bindings.response !== undefined && state.responseStatus !== undefined) {
+      result.response = { status: state.responseStatus };
+      if (state.responseStatusMessage !== undefined)
+        result.response.statusMessage = state.responseStatusMessage;
+    }
     return result;
   }
 
@@ -525,6 +532,17 @@ export class ScriptContext {
       const t = vm.getProp(outputs, "t");
       state.tmpOut = this.#outArg(t);
       t.dispose();
+    }
+    if (state.bindings.response !== undefined) {
+      for (const [key, field] of [
+        ["rs", "responseStatus"],
+        ["rsm", "responseStatusMessage"],
+      ] as const) {
+        const handle = vm.getProp(outputs, key);
+        const value = this.#outArg(handle);
+        handle.dispose();
+        if (typeof value === "string") state[field] = value;
+      }
     }
   }
 

@@ -261,10 +261,13 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
   }
 
   // What msg and tmp hold after the run, read by the host from this one reused object.
-  var outputs = { m: undefined, t: undefined };
-  function done(returned, msg, tmp) {
+  var outputs = { m: undefined, t: undefined, rs: undefined, rsm: undefined };
+  function done(returned, msg, tmp, rs, rsm) {
     outputs.m = output(0, msg);
     outputs.t = types[1] < 0 ? undefined : output(1, tmp);
+    // A response transformer's responseStatus / responseStatusMessage, as text.
+    outputs.rs = rs === undefined || rs === null ? undefined : toStr(rs);
+    outputs.rsm = rsm === undefined || rsm === null ? undefined : toStr(rsm);
     return returned;
   }
 
@@ -304,8 +307,10 @@ export const SCRIPT_PRELUDE = String.raw`(function (host) {
 const WRAPPER_HEAD =
   "(function (__nm) { return function (__nm_mt, __nm_m, __nm_tt, __nm_t, __nm_rs, __nm_rc) { " +
   "var msg = __nm.input(0, __nm_mt, __nm_m), tmp = __nm.input(1, __nm_tt, __nm_t), " +
-  "response = __nm.response(__nm_rs, __nm_rc); try { return __nm.done((function (__nm) {";
-const WRAPPER_TAIL = "\n}).call(this), msg, tmp); } finally { __nm.clean(); } }; })";
+  "response = __nm.response(__nm_rs, __nm_rc), responseStatus = __nm_rs, responseStatusMessage; " +
+  "try { return __nm.done((function (__nm) {";
+const WRAPPER_TAIL =
+  "\n}).call(this), msg, tmp, responseStatus, responseStatusMessage); } finally { __nm.clean(); } }; })";
 
 /** Line of the wrapper file on which the user's body starts. */
 export const BODY_FIRST_LINE = 2;
@@ -324,7 +329,9 @@ export function wrapScriptBody(body: string, preamble = ""): string {
  * preprocessor works on `message`, the raw text, and returns the text to process.
  */
 export function scriptPreamble(kind: string): string {
-  return kind === "preprocessor"
-    ? " var message = __nm_m === undefined ? String(msg) : __nm_m;"
-    : "";
+  if (kind === "preprocessor") return " var message = __nm_m === undefined ? String(msg) : __nm_m;";
+  // Mirth's response transformer sees the statuses as names: `responseStatus = ERROR;`.
+  if (kind === "responseTransformer")
+    return ' var SENT = "SENT", QUEUED = "QUEUED", ERROR = "ERROR";';
+  return "";
 }

@@ -26,7 +26,10 @@
  * - `message` — in preprocessors only: the raw text; a string returned (`return message;`)
  *   becomes the message to process, as in Mirth.
  * - `tmp` — the outbound template in destination transformers, same rules; otherwise undefined.
- * - `response` — in response transformers: `{ status, content, getStatus(), getMessage() }`.
+ * - `response` — in response transformers: `{ status, content, getStatus(), getMessage() }`;
+ *   there `responseStatus` (initially the destination's status) and `responseStatusMessage`
+ *   may be set, with the names `SENT`, `QUEUED` and `ERROR` defined: `responseStatus = ERROR`
+ *   fails the delivery for good, `QUEUED` retries it per the queue policy, `SENT` accepts it.
  * - Maps with Mirth's Java-style API: `channelMap`, `sourceMap` (read-only), `connectorMap`,
  *   `responseMap`, `globalMap`, `globalChannelMap`, `configurationMap`, each with
  *   `get(k)` (null when absent), `put(k, v)` (returns the previous value), `containsKey`,
@@ -133,6 +136,11 @@ export type ScriptRunResult =
       returnValue: unknown;
       message: { content: string };
       tmp?: { content: string };
+      /**
+       * Response transformers only: `responseStatus` as the script left it (initially the
+       * destination's status) and `responseStatusMessage` when it set one.
+       */
+      response?: { status: string; statusMessage?: string };
       routed: ScriptRoute[];
     }
   | { ok: false; error: ScriptRunFailure };
