@@ -1,217 +1,230 @@
 /**
- * MLLP end to end, on this machine: frame decoding, listener/sender round trips (plain and
- * TLS), the same listener against node-hl7-server on equal terms (one connection per
- * message), and the whole engine path: MLLP in -> SQLite (durable, group commit) -> MLLP out.
- * Run after `pnpm build` (the code under test is dist/): `pnpm bench:mllp`.
+ * `pnpm bench:mllp`: the issue's end-to-end bench, with real processes on loopback.
+ *
+ *   load client (N lock-step connections, unique MSH-10, MSA-2 checked)
+ *     -> engine process: MLLP listener -> SQLite (durable) -> one-line JS transformer -> MLLP sender
+ *     -> sink process (ACKs, records the arrival time of each MSH-10)
+ *
+ * In the same run, alternating with it, the same client and load against (a) a bare Node
+ * MLLP ACK server (no processing: the ceiling of this machine) and (b) node-hl7-server (no
+ * storage). Then half load on the engine, and RSS per 1,000 idle plain and TLS connections.
+ * Run after `pnpm build` (the code under test is dist/). Writes bench-results/mllp-e2e.json.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
-import { registerHooks } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type * as Mllp from "../src/index.js";
+import { latencyPercentiles, writeBenchReport } from "@node-mirth/bench-harness";
+import { ask, rssOf, spawnRole, type Reply } from "./bench-shared.ts";
 
-// The bench harness is TypeScript source importing its siblings as ".js"; Node's type
-// stripping does not rewrite those, so map a missing ".js" in tooling/ to its ".ts".
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.endsWith(".js") || context.parentURL?.includes("/tooling/") !== true) throw error;
-      return nextResolve(specifier.slice(0, -3) + ".ts", context);
-    }
-  },
-});
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_500);
+const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 1_000);
+const QUEUE_MODE = process.env.BENCH_QUEUE_MODE ?? "always";
+/** BENCH_CPU_PROF=1 writes a .cpuprofile of the engine process into bench-results/. */
+const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
+const DRAIN_TIMEOUT_MS = 60_000;
 
-const { latencyPercentiles, writeBenchReport } = await import("@node-mirth/bench-harness");
-const mllp = (await import("../dist/index.js")) as unknown as typeof Mllp;
-const core = await import("@node-mirth/core");
-const hl7 = await import("@node-mirth/hl7");
-const { Server: Hl7Server } = await import("node-hl7-server");
+const TARGETS = { endToEndPerSecond: 2_000, halfLoadAckP99Ms: 5, idlePlainMiBPer1000: 15, idleTlsMiBPer1000: 60 };
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const ENGINE_MESSAGES = Number(process.env.BENCH_ENGINE_MESSAGES ?? 10_000);
-
-/** A ~1 KB ADT^A01. */
-function message(id: string): string {
-  return [
-    `MSH|^~\\&|HIS|GENERAL|ENGINE|GENERAL|20240101120000||ADT^A01^ADT_A01|${id}|P|2.5.1`,
-    "EVN|A01|20240101120000|||OPERATOR^JANE",
-    `PID|1||${id}^^^HOSP^MR~987654^^^SSA^SS||DOE^JOHN^Q^JR^^^L||19700101|M|||123 MAIN ST^^SPRINGFIELD^IL^62701^USA^H||(217)555-0100^PRN^PH|||M|CHR|ACC${id}`,
-    "NK1|1|DOE^JANE^^^^^L|SPO^Spouse^HL70063|123 MAIN ST^^SPRINGFIELD^IL^62701^USA^H|(217)555-0101",
-    "PV1|1|I|4N^401^A^GENERAL^^^^^4 NORTH|E|||1234^SMITH^ALICE^^^DR^MD|5678^JONES^BOB^^^DR^MD||MED|||1|A0||1234^SMITH^ALICE^^^DR^MD|IN||SELF|||||||||||||||||||GENERAL||ADM|||20240101115500",
-    "AL1|1|DA|70618^PENICILLIN^RXNORM|SV|HIVES",
-    "DG1|1||I10^Essential hypertension^I10||20240101|A",
-  ].join("\r") + "\r";
+interface ClientResult extends Reply {
+  ids: string[];
+  sentAt: number[];
+  ackMs: number[];
+  measuredMs: number;
+  sent: number;
+  warmup: number;
+  mismatches: number;
+  negative: number;
+  timeouts: number;
+  errors: number;
+  unsolicited: number;
 }
 
-const ack = (raw: Buffer) => Promise.resolve(hl7.buildAck(hl7.parseHl7(raw), { outcome: "accept" })?.toString());
+const children: ChildProcess[] = [];
+function start(file: string, execArgv: string[] = []): ChildProcess {
+  const child = spawnRole(file, execArgv);
+  children.push(child);
+  return child;
+}
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const ms = (micros: number) => Math.round(micros / 10) / 100;
+const sleep = (t: number) => new Promise((resolve) => setTimeout(resolve, t));
 
-interface RoundTrip {
-  name: string;
-  messages: number;
-  messagesPerSecond: number;
-  latencyMicros: ReturnType<typeof latencyPercentiles>;
+function makeCert(dir: string): { key: string; cert: string } {
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"),
+    "-subj", "/CN=localhost", "-days", "2", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
+  return { key: join(dir, "k.pem"), cert: join(dir, "c.pem") };
 }
 
-/** CONNECTIONS senders each send back to back for SECONDS; one sample per round trip. */
-async function roundTrips(name: string, port: number, senderOptions: Partial<Mllp.MllpSenderOptions>): Promise<RoundTrip> {
-  const samples: number[] = [];
-  const senders = Array.from({ length: CONNECTIONS }, () => new mllp.MllpSender({ host: "localhost", port, ...senderOptions }));
-  // Warm-up: connect and settle the JIT.
-  await Promise.all(senders.map(async (sender, c) => { for (let i = 0; i < 50; i++) await sender.send(message(`W${c}-${i}`)); }));
-  const end = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(
-    senders.map(async (sender, c) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const before = performance.now();
-        const result = await sender.send(message(`B${c}-${i}`));
-        if (result.outcome !== "accepted") throw new Error(`unexpected ${result.ackCode}`);
-        samples.push(performance.now() - before);
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  await Promise.all(senders.map((sender) => sender.close()));
-  return { name, messages: samples.length, messagesPerSecond: Math.round((samples.length / elapsed) * 1000), latencyMicros: latencyPercentiles(samples) };
-}
-
-function decodeThroughput() {
-  const frames = Buffer.concat(Array.from({ length: 1000 }, (_, i) => mllp.encodeFrame(message(`D${i}`), mllp.resolveFraming())));
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < frames.length; offset += 65_536) chunks.push(frames.subarray(offset, offset + 65_536));
-  let bytes = 0;
-  let count = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  while (performance.now() < end) {
-    const decoder = new mllp.FrameDecoder();
-    for (const chunk of chunks) count += decoder.push(chunk).length;
-    bytes += frames.length;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  return { name: "FrameDecoder (1 KB frames, 64 KiB reads)", framesPerSecond: Math.round(count / seconds), megabytesPerSecond: Math.round(bytes / seconds / 1e6) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function makePki(dir: string): { key: string; cert: string } | undefined {
-  try {
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"),
-      "-subj", "/CN=localhost", "-days", "365", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
-    return { key: join(dir, "k.pem"), cert: join(dir, "c.pem") };
-  } catch {
-    return undefined;
-  }
-}
-
-async function engineEndToEnd(dir: string) {
-  const delivered = new Set<string>();
-  let allDelivered: () => void = () => {};
-  const done = new Promise<void>((resolve) => (allDelivered = resolve));
-  const downstream = new mllp.MllpListener({
-    onMessage: (raw) => {
-      delivered.add(hl7.parseHl7(raw).controlId ?? "");
-      if (delivered.size === ENGINE_MESSAGES) allDelivered();
-      return ack(raw);
-    },
-  });
-  const { port: downstreamPort } = await downstream.start();
-  const sourcePort = await freePort();
-  const store = new core.SqliteStore({ dataDir: join(dir, "engine") });
-  const engine = core.createEngine({ store, plugins: [mllp.mllp()] });
-  await engine.deploy({
-    id: "bench",
-    name: "bench",
-    storage: "production",
-    source: { type: "mllp", properties: { port: sourcePort } },
-    destinations: [{ id: "out", name: "out", connector: { type: "mllp", properties: { host: "127.0.0.1", port: downstreamPort } }, queue: { mode: "always", retryCount: 10, retryIntervalMs: 10 } }],
-  });
-  const senders = Array.from({ length: CONNECTIONS }, () => new mllp.MllpSender({ host: "127.0.0.1", port: sourcePort }));
-  const samples: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    senders.map(async (sender) => {
-      while (next < ENGINE_MESSAGES) {
-        const id = `E${next++}`;
-        const before = performance.now();
-        await sender.send(message(id));
-        samples.push(performance.now() - before);
-      }
-    }),
-  );
-  const ackedMs = performance.now() - started;
-  await done;
-  const deliveredMs = performance.now() - started;
-  await Promise.all(senders.map((sender) => sender.close()));
-  await engine.close();
-  await store.close();
-  await downstream.stop();
-  return {
-    name: "engine: MLLP in -> SQLite (durable) -> MLLP out",
-    messages: ENGINE_MESSAGES,
-    ackedPerSecond: Math.round((ENGINE_MESSAGES / ackedMs) * 1000),
-    deliveredPerSecond: Math.round((ENGINE_MESSAGES / deliveredMs) * 1000),
-    ackLatencyMicros: latencyPercentiles(samples),
-    fsyncs: engine.commitMetrics(),
-  };
-}
-
-const dir = mkdtempSync(join(tmpdir(), "mllp-bench-"));
+const dir = mkdtempSync(join(tmpdir(), "mllp-e2e-"));
+const outDir = join(import.meta.dirname, "..");
 try {
-  const results: unknown[] = [decodeThroughput()];
+  const client = start("./load-client.ts");
+  const sink = start("./bare-server.ts");
+  const bare = start("./bare-server.ts");
+  const theirs = start("./hl7-server.ts");
+  const { port: sinkPort } = await ask<Reply & { port: number }>(sink, { kind: "start", record: true });
+  const { port: barePort } = await ask<Reply & { port: number }>(bare, { kind: "start", record: false });
+  const { port: theirPort } = await ask<Reply & { port: number }>(theirs, { kind: "start" });
+  const engine = start("./engine-server.ts", CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", join(outDir, "bench-results")] : []);
+  const started = await ask<Reply & { port?: number; message?: string }>(engine, { kind: "start", dataDir: dir, sinkPort, queueMode: QUEUE_MODE });
+  if (started.port === undefined) throw new Error(`engine did not start: ${started.message}`);
+  const enginePort = started.port;
 
-  const plain = new mllp.MllpListener({ onMessage: ack });
-  const plainPort = (await plain.start()).port;
-  const plainResult = await roundTrips("MllpSender -> MllpListener (MLLP, persistent)", plainPort, {});
-  results.push(plainResult);
-  const perMessage = await roundTrips("MllpSender -> MllpListener (MLLP, connection per message)", plainPort, { keepConnectionOpen: false });
-  results.push(perMessage);
-  await plain.stop();
+  const load = (port: number, prefix: string, extra: { rate?: number; perMessageConnection?: boolean; connections?: number; durationMs?: number; warmupMs?: number } = {}) =>
+    ask<ClientResult>(client, {
+      kind: "run", port, prefix, connections: extra.connections ?? CONNECTIONS, warmupMs: extra.warmupMs ?? WARMUP_MS, durationMs: extra.durationMs ?? SECONDS * 1000,
+      rate: extra.rate ?? 0, perMessageConnection: extra.perMessageConnection ?? false, maxPerConnection: 1_000_000,
+    }, 120_000);
 
-  const hl7Port = await freePort();
-  const server = new Hl7Server({ bindAddress: "127.0.0.1" });
-  const inbound = server.createInbound({ port: hl7Port }, (_req, res) => void res.sendResponse("AA"));
-  await new Promise((resolve) => inbound.once("listen", resolve));
-  // node-hl7-server 2.5.0 re-handles earlier messages on a kept connection, so compare per message.
-  const theirs = await roundTrips("MllpSender -> node-hl7-server (connection per message)", hl7Port, { keepConnectionOpen: false, checkControlId: false });
-  results.push(theirs);
-  await inbound.close();
-
-  const pki = makePki(dir);
-  let tlsResult: RoundTrip | undefined;
-  if (pki !== undefined) {
-    const tls = new mllp.MllpListener({ onMessage: ack, tls: { enabled: true, keyStorePath: pki.key, certStorePath: pki.cert } });
-    const tlsPort = (await tls.start()).port;
-    tlsResult = await roundTrips("MllpSender -> MllpListener (MLLPS, persistent)", tlsPort, { tls: { enabled: true, trustStorePath: pki.cert } });
-    results.push(tlsResult);
-    await tls.stop();
+  /** Waits (bounded) until the sink has every message the client sent, then pairs send and arrival times. */
+  async function drain(result: ClientResult) {
+    const drainStart = performance.now();
+    let distinct = 0;
+    while (performance.now() - drainStart < DRAIN_TIMEOUT_MS) {
+      distinct = (await ask<Reply & { distinct: number }>(sink, { kind: "count" })).distinct;
+      if (distinct >= result.sent) break;
+      await sleep(50);
+    }
+    const arrivals = await ask<Reply & { ids: string[]; at: number[]; untransformed: number }>(sink, { kind: "take" });
+    const arrivedAt = new Map(arrivals.ids.map((id, i) => [id, arrivals.at[i] ?? 0]));
+    const e2e: number[] = [];
+    let missing = 0;
+    let lastArrival = 0;
+    result.ids.forEach((id, i) => {
+      const at = arrivedAt.get(id);
+      if (at === undefined) return void missing++;
+      e2e.push(at - (result.sentAt[i] ?? 0));
+      lastArrival = Math.max(lastArrival, at);
+    });
+    const firstSend = result.sentAt.reduce((a, b) => Math.min(a, b), Infinity);
+    const deliveredPerSecond = result.ids.length / ((lastArrival - firstSend) / 1000);
+    return { e2e, missing, untransformed: arrivals.untransformed, drainedMs: Math.round(performance.now() - drainStart), deliveredPerSecond, sinkDistinct: distinct };
   }
 
-  const endToEnd = await engineEndToEnd(dir);
-  results.push(endToEnd);
-
-  writeBenchReport(join(import.meta.dirname, ".."), {
-    bench: "mllp",
-    results,
-    ratios: {
-      listenerVsNodeHl7Server: Math.round((perMessage.messagesPerSecond / theirs.messagesPerSecond) * 100) / 100,
-      ...(tlsResult === undefined ? {} : { tlsVsPlain: Math.round((tlsResult.messagesPerSecond / plainResult.messagesPerSecond) * 100) / 100 }),
-    },
+  const summary = (name: string, result: ClientResult, pid: number | undefined) => ({
+    name,
+    messagesPerSecond: Math.round((result.ids.length / result.measuredMs) * 1000),
+    messages: result.ids.length,
+    ackLatencyMicros: latencyPercentiles(result.ackMs),
+    errors: { mismatches: result.mismatches, negative: result.negative, timeouts: result.timeouts, errors: result.errors, unsolicited: result.unsolicited },
+    pid,
   });
+
+  const ours: ReturnType<typeof summary>[] = [];
+  const oursE2e: Awaited<ReturnType<typeof drain>>[] = [];
+  const bareRuns: ReturnType<typeof summary>[] = [];
+  const theirRuns: ReturnType<typeof summary>[] = [];
+  const rss: Record<string, { rssMiB: number; peakMiB: number }> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: engine\n`);
+    const mine = await load(enginePort, `E${round}`);
+    const e2e = await drain(mine);
+    rss.engine = await rssOf(engine.pid!);
+    ours.push(summary("node-mirth engine: MLLP -> SQLite -> JS -> MLLP -> sink", mine, engine.pid));
+    oursE2e.push(e2e);
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: bare\n`);
+    bareRuns.push(summary("(a) bare Node MLLP ACK server", await load(barePort, `B${round}`), bare.pid));
+    rss.bare = await rssOf(bare.pid!);
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: node-hl7-server\n`);
+    // node-hl7-server 2.5.0 never clears its buffer on a kept connection (see the probe below), so one connection per message.
+    theirRuns.push(summary("(b) node-hl7-server, one connection per message", await load(theirPort, `H${round}`, { perMessageConnection: true }), theirs.pid));
+    rss.nodeHl7Server = await rssOf(theirs.pid!);
+  }
+
+  // Half load: the same client paced to half the engine's measured end-to-end rate.
+  const measured = Math.min(...ours.map((r) => r.messagesPerSecond), ...oursE2e.map((r) => r.deliveredPerSecond));
+  const halfRate = Math.max(1, Math.round(measured / 2));
+  process.stderr.write(`half load: ${halfRate} msg/s\n`);
+  const half = await load(enginePort, "HALF", { rate: halfRate });
+  const halfE2e = await drain(half);
+  const halfSummary = summary(`node-mirth engine at half load (${halfRate} msg/s offered)`, half, engine.pid);
+  const commits = await ask<Reply & { commits: unknown }>(engine, { kind: "metrics" });
+
+  // node-hl7-server on a kept connection, lock-step, MSA-2 checked: a short probe of its buffer bug.
+  const probe = await load(theirPort, "KEPT", { connections: 1, durationMs: 1_000, warmupMs: 0 });
+
+  await ask(engine, { kind: "stop" }, 30_000).catch(() => undefined);
+  for (const child of [bare, theirs, sink]) child.kill("SIGKILL");
+
+  // Idle connections: RSS of a listener process before and after IDLE_CONNECTIONS clients.
+  const cert = makeCert(dir);
+  const idle: Record<string, { beforeMiB: number; afterMiB: number; open: number; miBPer1000: number }> = {};
+  for (const kind of ["plain", "tls"] as const) {
+    const server = start("./idle-server.ts", ["--expose-gc"]);
+    const holder = start("./idle-client.ts");
+    const { port } = await ask<Reply & { port: number }>(server, { kind: "start", ...(kind === "tls" ? { tls: cert } : {}) });
+    await ask(server, { kind: "settle" });
+    const before = await rssOf(server.pid!);
+    const { open } = await ask<Reply & { open: number }>(holder, { kind: "open", port, count: IDLE_CONNECTIONS, ...(kind === "tls" ? { caPath: cert.cert } : {}) }, 120_000);
+    await sleep(500);
+    await ask(server, { kind: "settle" });
+    const after = await rssOf(server.pid!);
+    idle[kind] = { beforeMiB: before.rssMiB, afterMiB: after.rssMiB, open, miBPer1000: round1(((after.rssMiB - before.rssMiB) * 1000) / IDLE_CONNECTIONS) };
+    await ask(holder, { kind: "close" });
+    server.kill("SIGKILL");
+    holder.kill("SIGKILL");
+  }
+
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const oursRate = Math.round(mean(ours.map((r) => r.messagesPerSecond)));
+  const oursDelivered = Math.round(mean(oursE2e.map((r) => r.deliveredPerSecond)));
+  const bareRate = Math.round(mean(bareRuns.map((r) => r.messagesPerSecond)));
+  const theirRate = Math.round(mean(theirRuns.map((r) => r.messagesPerSecond)));
+  const allE2e = oursE2e.flatMap((r) => r.e2e);
+  const allAck = ours.map((r) => r.ackLatencyMicros);
+  const endToEnd = Math.min(oursRate, oursDelivered);
+  const halfAckP99 = ms(halfSummary.ackLatencyMicros.p99);
+  const targets = {
+    endToEndDurablePerSecond: { target: TARGETS.endToEndPerSecond, actual: endToEnd, met: endToEnd >= TARGETS.endToEndPerSecond },
+    halfLoadAckP99Ms: { target: TARGETS.halfLoadAckP99Ms, actual: halfAckP99, met: halfAckP99 <= TARGETS.halfLoadAckP99Ms },
+    idlePlainMiBPer1000: { target: TARGETS.idlePlainMiBPer1000, actual: idle.plain!.miBPer1000, met: idle.plain!.miBPer1000 <= TARGETS.idlePlainMiBPer1000 },
+    idleTlsMiBPer1000: { target: TARGETS.idleTlsMiBPer1000, actual: idle.tls!.miBPer1000, met: idle.tls!.miBPer1000 <= TARGETS.idleTlsMiBPer1000 },
+  };
+  const ratios = {
+    oursVsBare: Math.round((oursRate / bareRate) * 100) / 100,
+    oursVsNodeHl7Server: Math.round((oursRate / theirRate) * 100) / 100,
+    oursDeliveredVsNodeHl7Server: Math.round((oursDelivered / theirRate) * 100) / 100,
+  };
+  const without = ({ pid: _pid, ...rest }: ReturnType<typeof summary>) => rest;
+  writeBenchReport(outDir, {
+    bench: "mllp-e2e",
+    results: [
+      { config: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, warmupMs: WARMUP_MS, queueMode: QUEUE_MODE, storage: "production", messageBytes: 1000 } },
+      ...ours.map((r, i) => ({ ...without(r), round: i + 1, deliveredPerSecond: Math.round(oursE2e[i]!.deliveredPerSecond), endToEndMicros: latencyPercentiles(oursE2e[i]!.e2e),
+        missingAtSink: oursE2e[i]!.missing, untransformedAtSink: oursE2e[i]!.untransformed, drainMs: oursE2e[i]!.drainedMs })),
+      ...bareRuns.map((r, i) => ({ ...without(r), round: i + 1 })),
+      ...theirRuns.map((r, i) => ({ ...without(r), round: i + 1 })),
+      { ...without(halfSummary), offeredPerSecond: halfRate, endToEndMicros: latencyPercentiles(halfE2e.e2e), missingAtSink: halfE2e.missing },
+      { name: "node-hl7-server, one kept connection, lock-step, MSA-2 checked (1 s probe)", sent: probe.sent, matched: probe.ids.length + probe.warmup, mismatches: probe.mismatches, timeouts: probe.timeouts },
+      { name: "server RSS after its last saturation run (MiB; peak = VmHWM)", ...rss },
+      { name: `idle connections (${IDLE_CONNECTIONS}), listener RSS`, ...idle },
+      { name: "engine group commits", ...(commits.commits as object) },
+    ],
+    ratios,
+    targets,
+  });
+
+  const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(46)} ${value}\n`);
+  process.stdout.write(`\nMLLP end to end, ${CONNECTIONS} lock-step connections, ${ROUNDS} x ${SECONDS} s per server, alternating\n`);
+  line("engine ACKs/s | delivered/s (mean)", `${oursRate} | ${oursDelivered}`);
+  line("engine ACK p50 / p99 (ms, per round)", allAck.map((a) => `${ms(a.p50)} / ${ms(a.p99)}`).join("  "));
+  const e2eAll = latencyPercentiles(allE2e);
+  line("engine end-to-end p50 / p99 (ms)", `${ms(e2eAll.p50)} / ${ms(e2eAll.p99)}`);
+  line("engine RSS now / peak (MiB)", `${rss.engine?.rssMiB} / ${rss.engine?.peakMiB}`);
+  line(`half load ${halfRate}/s: ACK p50 / p99 (ms)`, `${ms(halfSummary.ackLatencyMicros.p50)} / ${halfAckP99}`);
+  const halfE2eP = latencyPercentiles(halfE2e.e2e);
+  line("half load: end-to-end p50 / p99 (ms)", `${ms(halfE2eP.p50)} / ${ms(halfE2eP.p99)}`);
+  line("(a) bare ACK server msg/s, ACK p99 (ms)", `${bareRate}, ${bareRuns.map((r) => ms(r.ackLatencyMicros.p99)).join(" / ")}`);
+  line("(b) node-hl7-server msg/s (conn per message)", `${theirRate}, ACK p99 ${theirRuns.map((r) => ms(r.ackLatencyMicros.p99)).join(" / ")} ms`);
+  line("ratios ours/bare, ours/node-hl7-server", `${ratios.oursVsBare}, ${ratios.oursVsNodeHl7Server}`);
+  line("node-hl7-server kept connection probe", `${probe.sent} sent, ${probe.mismatches} MSA-2 mismatches`);
+  line(`idle RSS per 1,000: plain | TLS (MiB)`, `${idle.plain!.miBPer1000} | ${idle.tls!.miBPer1000}`);
+  for (const [name, t] of Object.entries(targets)) line(`target ${name}`, `${t.actual} vs ${t.target}: ${t.met ? "met" : "NOT met"}`);
 } finally {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 }
