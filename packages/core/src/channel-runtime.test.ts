@@ -891,3 +891,101 @@ describe("PENDING and the response status", () => {
     });
   });
 });
+
+describe("waitForPrevious chains", () => {
+  it("runs a chained destination's transformer after the previous one's response transformer, with its response and maps", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1", {
+            responseTransformer: {
+              steps: [{ type: "javascript", script: 'channelMap.put("ackCode", "AA-" + msg);' }],
+            },
+          }),
+          destination("d2", {
+            waitForPrevious: true,
+            transformer: {
+              steps: [
+                {
+                  type: "javascript",
+                  script: 'msg.set("ZRS.1", $r("D1")); msg.set("ZRS.2", $("ackCode"));',
+                },
+              ],
+            },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { response: "PEER1" });
+    const result = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    const sent = t.kit.sentTo("d2")[0]?.content ?? "";
+    const parsed = parseHl7(sent);
+    expect(parsed.get("ZRS.1")).toBe("PEER1");
+    expect(parsed.get("ZRS.2")).toBe("AA-PEER1");
+    const stored = await t.engine.messages.get("adt", result.messageId);
+    expect(stored?.connectors.find((c) => c.connectorId === "d2")?.content.encoded).toBe(sent);
+  });
+
+  it("lets a chained destination's filter decide on the previous response (FILTERED)", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1"),
+          destination("d2", {
+            waitForPrevious: true,
+            filter: {
+              rules: [{ type: "javascript", script: 'return responseMap.get("D1") == "GO";' }],
+            },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d1", { response: "STOP" });
+    const stopped = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    t.kit.behaviour.set("d1", { response: "GO" });
+    const went = await t.dispatch(hl7());
+    await t.engine.idle("adt");
+    expect(t.kit.sentTo("d2").map((s) => s.messageId)).toEqual([went.messageId]);
+    const summary = await t.engine.messages.search({ channelId: "adt" });
+    expect(Object.fromEntries(summary.map((m) => [m.messageId, m.statuses.d2]))).toEqual({
+      [stopped.messageId]: "FILTERED",
+      [went.messageId]: "SENT",
+    });
+    expect((await t.engine.statistics("adt")).d2).toMatchObject({
+      filtered: 1,
+      sent: 1,
+      queued: 0,
+    });
+  });
+
+  it("runs a chained destination's transformer again when its message is recovered", async () => {
+    await using t = await setup(
+      channel({
+        destinations: [
+          destination("d1"),
+          destination("d2", {
+            waitForPrevious: true,
+            queue: { mode: "always", retryCount: 100, retryIntervalMs: 3_600_000 },
+            transformer: { steps: [{ type: "javascript", script: 'msg.addSegment("ZRS|X");' }] },
+          }),
+        ],
+      }),
+    );
+    t.kit.behaviour.set("d2", { failTimes: 1 });
+    const result = await t.dispatch(hl7());
+    await until(() => t.kit.behaviour.get("d2")?.failTimes === 0);
+    await t.engine.halt("adt");
+    // Stored while queued: the transformer's input, so recovery transforms it once, not twice.
+    const stored = await t.engine.messages.get("adt", result.messageId);
+    const queued = stored?.connectors.find((c) => c.connectorId === "d2");
+    expect(queued?.status).toBe("QUEUED");
+    expect(queued?.content.encoded).not.toContain("ZRS");
+    await t.engine.start("adt");
+    await t.engine.idle("adt");
+    const sent = t.kit.sentTo("d2").map((s) => s.content);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.match(/\rZRS\|X/g)).toHaveLength(1);
+  });
+});

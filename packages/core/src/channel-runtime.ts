@@ -116,7 +116,16 @@ interface Overflow {
 interface Delivery extends QueueEntry {
   message: InFlight;
   destination: CompiledDestination;
+  /** The encoded content; while `chained`, the input of the destination's filter and transformer. */
   content: string;
+  /**
+   * A waitForPrevious destination: its filter and transformer run in its lane, after the
+   * previous destination finished the message, so they see its response (`responseMap`) and
+   * the maps its response transformer changed.
+   */
+  chained?: boolean;
+  /** Its transformer ran in the lane: the encoded content is stored with the final outcome. */
+  encodedInLane?: boolean;
 }
 
 const DEFAULT_MAX_BACKLOG = 10_000;
@@ -634,11 +643,17 @@ export class ChannelRuntime {
       const id = destination.config.id;
       const outcome = { first: deferred<DestinationOutcome>(), done: deferred<void>() };
       const after = destination.config.waitForPrevious ? previous : undefined;
+      // Its filter and transformer run in the lane, once `after` settled (see Delivery.chained).
+      const chained = after !== undefined;
       message.outcomes.set(id, outcome);
       previous = outcome.done.promise;
       const scope = { ...stage.scope, connectorMap: new Map<string, unknown>() };
       try {
-        if (destination.filter !== undefined && !destination.filter(stage.transformed, scope)) {
+        if (
+          !chained &&
+          destination.filter !== undefined &&
+          !destination.filter(stage.transformed, scope)
+        ) {
           stage.writes.push(
             this.#status(messageId, id, { status: "FILTERED" }),
             this.#stats(id, { filtered: 1 }),
@@ -648,7 +663,7 @@ export class ChannelRuntime {
           continue;
         }
         const encoded =
-          destination.transformer === undefined
+          chained || destination.transformer === undefined
             ? stage.transformed
             : destination.transformer(stage.transformed, scope);
         const laneKey = destination.groupBy?.(encoded, scope);
@@ -691,7 +706,10 @@ export class ChannelRuntime {
           content: encoded,
         };
         if (laneKey !== undefined) delivery.laneKey = laneKey;
-        if (after !== undefined) delivery.after = after;
+        if (after !== undefined) {
+          delivery.after = after;
+          delivery.chained = true;
+        }
         stage.deliveries.push(delivery);
       } catch (error) {
         stage.writes.push(
@@ -714,11 +732,88 @@ export class ChannelRuntime {
     }
   }
 
+  /**
+   * A chained destination's filter and transformer, in its lane. False when the message went
+   * no further (FILTERED or ERROR, committed here); otherwise `delivery.content` is encoded.
+   */
+  #prepareChained(delivery: Delivery): boolean {
+    const { destination, message } = delivery;
+    const id = destination.config.id;
+    const messageId = delivery.messageId;
+    const scope = this.#scope(message, new Map());
+    const writes: StoreWrite[] = [];
+    let outcome: DestinationOutcome;
+    try {
+      if (destination.filter !== undefined && !destination.filter(delivery.content, scope)) {
+        writes.push(
+          this.#status(messageId, id, { status: "FILTERED" }),
+          this.#stats(id, { filtered: 1, queued: -1 }),
+        );
+        outcome = { status: "FILTERED" };
+      } else {
+        if (destination.transformer !== undefined)
+          delivery.content = destination.transformer(delivery.content, scope);
+        delivery.chained = false;
+        delivery.encodedInLane = true;
+        this.#routeLater(messageId, scope.routed);
+        return true;
+      }
+    } catch (error) {
+      writes.length = 0;
+      writes.push(
+        this.#status(messageId, id, { status: "ERROR", error: "Destination processing failed" }),
+        this.#stats(id, { errored: 1, queued: -1 }),
+      );
+      this.#content(writes, {
+        messageId,
+        connectorId: id,
+        kind: "error",
+        content: describe(error),
+      });
+      outcome = { status: "ERROR" };
+      this.#log(
+        "warn",
+        `message ${messageId}: destination ${id} processing failed (${errorKind(error)})`,
+      );
+    }
+    this.#dropQueuedContent(writes, messageId, id);
+    this.#readBack(destination);
+    this.#write(writes, { lazy: !this.#awaited(destination) }).then(
+      () => {
+        this.#messageEvent(messageId, id, outcome.status);
+        const pending = message.outcomes.get(id);
+        if (pending !== undefined) settle(pending, outcome);
+        if (outcome.status === "FILTERED") this.#routeLater(messageId, scope.routed);
+        if (--message.left === 0) this.#finish(message, this.#scope(message, new Map()));
+      },
+      (error: unknown) => {
+        this.#log(
+          "error",
+          `message ${messageId}: destination ${id} status commit failed (${describe(error)}); it is processed again after a restart`,
+        );
+      },
+    );
+    return false;
+  }
+
+  /** Sends what scripts routed with router.routeMessage. */
+  #routeLater(messageId: number, routed: ScriptScope["routed"]): void {
+    for (const route of routed) {
+      this.#options.route(route.channel, route.content).catch((error: unknown) => {
+        this.#log(
+          "warn",
+          `message ${messageId}: routing to channel ${route.channel} failed (${describe(error)})`,
+        );
+      });
+    }
+  }
+
   /** One send of one queued message; persists what happened. */
   async #attempt(delivery: Delivery, final: boolean): Promise<"done" | "retry"> {
     const { destination, message } = delivery;
     const id = destination.config.id;
     const messageId = delivery.messageId;
+    if (delivery.chained === true && !this.#prepareChained(delivery)) return "done";
     let response: ConnectorResponse;
     try {
       response = await destination.connector.send(
@@ -878,6 +973,14 @@ export class ChannelRuntime {
         "warn",
         `message ${messageId}: destination ${id} gave up after ${delivery.sendAttempts} attempt(s)${deadLetter ? "; moved to dead-letter" : ""}`,
       );
+    }
+    if (delivery.encodedInLane === true && result !== "retry" && this.#storage.keeps("encoded")) {
+      this.#content(writes, {
+        messageId,
+        connectorId: id,
+        kind: "encoded",
+        content: delivery.content,
+      });
     }
     if (result === "retry") {
       try {
@@ -1089,7 +1192,11 @@ export class ChannelRuntime {
       destination.config.waitForPrevious && previous !== undefined
         ? message.outcomes.get(previous.config.id)
         : undefined;
-    if (waitFor !== undefined) delivery.after = waitFor.done.promise;
+    if (destination.config.waitForPrevious && previous !== undefined) {
+      // Stored while queued is the input of its filter and transformer (they had not run).
+      delivery.chained = true;
+      if (waitFor !== undefined) delivery.after = waitFor.done.promise;
+    }
     // A restart while the content was read recovers this message itself.
     if (generation !== this.#generation) return;
     this.#queues.get(destination.config.id)?.enqueue(delivery);
