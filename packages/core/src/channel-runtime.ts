@@ -49,10 +49,14 @@ export interface CompiledDestination {
 export interface CompiledChannel {
   channel: Channel;
   source: SourceConnector;
+  /** The engine's global preprocessor, compiled in this channel's sandbox. */
+  globalPreprocessor?: CompiledTransformer;
   preprocessor?: CompiledTransformer;
   filter?: CompiledFilter;
   transformer?: CompiledTransformer;
   postprocessor?: CompiledTransformer;
+  /** The engine's global postprocessor, run after the channel's own. */
+  globalPostprocessor?: CompiledTransformer;
   deployScript?: CompiledTransformer;
   undeployScript?: CompiledTransformer;
   metadata: { name: string; value: CompiledExpression }[];
@@ -533,8 +537,10 @@ export class ChannelRuntime {
     let sourceStatus: MessageStatus;
     try {
       let content = message.raw;
-      if (compiled.preprocessor !== undefined) {
-        content = compiled.preprocessor(content, scope);
+      if (compiled.globalPreprocessor !== undefined)
+        content = compiled.globalPreprocessor(content, scope);
+      if (compiled.preprocessor !== undefined) content = compiled.preprocessor(content, scope);
+      if (compiled.globalPreprocessor !== undefined || compiled.preprocessor !== undefined) {
         this.#content(writes, {
           messageId,
           connectorId: SOURCE_CONNECTOR_ID,
@@ -1032,12 +1038,17 @@ export class ChannelRuntime {
   /** After the last destination: the postprocessor, then the message leaves memory. */
   #finish(message: InFlight, scope: ScriptScope): void {
     this.#inFlight.delete(message);
-    const postprocessor = this.#compiled.postprocessor;
-    if (postprocessor === undefined) return;
-    try {
-      postprocessor(message.raw, scope);
-    } catch (error) {
-      this.#log("warn", `message ${message.messageId}: postprocessor failed (${errorKind(error)})`);
+    const { postprocessor, globalPostprocessor } = this.#compiled;
+    for (const [run, name] of [
+      [postprocessor, "postprocessor"],
+      [globalPostprocessor, "global postprocessor"],
+    ] as const) {
+      if (run === undefined) continue;
+      try {
+        run(message.raw, scope);
+      } catch (error) {
+        this.#log("warn", `message ${message.messageId}: ${name} failed (${errorKind(error)})`);
+      }
     }
   }
 

@@ -354,6 +354,81 @@ describe("deploy and undeploy scripts", () => {
   });
 });
 
+describe("global scripts", () => {
+  it("runs deploy once per deploy call, preprocessor and postprocessor around every channel's own, undeploy at undeploy and close", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const engine = createEngine({
+      store,
+      plugins: kit.plugins,
+      globalScripts: {
+        deploy:
+          'globalMap.put("deploys", (globalMap.get("deploys") || 0) + 1); logger.info("g-deploy");',
+        undeploy: 'logger.info("g-undeploy " + globalMap.get("deploys"));',
+        preprocessor: 'channelMap.put("order", "g"); return message.replace("|SEND|", "|GLOBAL|");',
+        postprocessor: 'logger.info("g-post " + channelMap.get("order"));',
+      },
+    });
+    const logs: string[] = [];
+    engine.subscribe((event) => {
+      if (event.type === "log") logs.push(event.text);
+    });
+    try {
+      await engine.deployAll([
+        channel({
+          preprocessor: 'channelMap.put("order", channelMap.get("order") + "c"); return message;',
+          postprocessor: 'channelMap.put("order", channelMap.get("order") + "p");',
+        }),
+        channel({ id: "other", name: "Other" }),
+      ]);
+      await engine.dispatch("adt", { content: hl7() });
+      await engine.idle("adt");
+      await until(() => logs.some((line) => line.startsWith("g-post")));
+      expect(kit.sentTo("d1")[0]?.content).toContain("|GLOBAL|");
+      await engine.undeploy("other");
+      await engine.deploy(channel({ id: "third", name: "Third" }));
+      await engine.close();
+      expect(logs).toEqual(["g-deploy", "g-post gcp", "g-undeploy 1", "g-deploy", "g-undeploy 2"]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("refuses every deploy while a global preprocessor does not compile; a failing global deploy script is logged", async () => {
+    const kit = createTestConnectors();
+    const store = new MemoryStore();
+    const broken = createEngine({
+      store,
+      plugins: kit.plugins,
+      globalScripts: { preprocessor: "return (;" },
+    });
+    const failing = createEngine({
+      store,
+      plugins: kit.plugins,
+      globalScripts: { deploy: 'throw new Error("no");' },
+    });
+    const logs: string[] = [];
+    failing.subscribe((event) => {
+      if (event.type === "log") logs.push(event.text);
+    });
+    try {
+      const error = await broken.deploy(channel()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "ERR_CHANNEL_INVALID" });
+      expect(
+        (error as { details: { issues: { path: string }[] } }).details.issues.map((i) => i.path),
+      ).toEqual(["globalScripts.preprocessor"]);
+      await failing.deploy(channel());
+      expect(failing.status("adt").state).toBe("started");
+      expect(logs).toEqual(["global deploy script failed (script error)"]);
+    } finally {
+      await broken.close();
+      await failing.close();
+      await store.close();
+    }
+  });
+});
+
 describe("stop with a deadline", () => {
   it("finishes even when a send hangs; the message stays QUEUED and is sent after restart", async () => {
     const kit = createTestConnectors();

@@ -6,12 +6,13 @@ import {
   type CompiledDestination,
 } from "./channel-runtime.js";
 import { channelSchema, isHl7Path, type Channel, type ConnectorConfig } from "./channel-schema.js";
-import { ChannelScripts, type CompileIssue } from "./channel-scripts.js";
+import { ChannelScripts, type CompileIssue, type CompiledTransformer } from "./channel-scripts.js";
 import type {
   ConnectorPlugin,
   ConnectorPolicy,
   DestinationConnector,
   DispatchResult,
+  LogLevel,
   RawMessage,
   SourceConnector,
 } from "./define-connector.js";
@@ -48,6 +49,26 @@ export interface EngineOptions {
   maxBacklog?: number;
   /** How long stopping a channel waits for its source and sends in flight; default 10 s. */
   stopTimeoutMs?: number;
+  /** Mirth's global scripts (JavaScript), run around every channel; see GlobalScripts. */
+  globalScripts?: GlobalScripts;
+}
+
+/**
+ * Server-wide scripts, as Mirth's global scripts. `deploy` runs once per `deploy` /
+ * `deployAll` call, before the channels' own deploy scripts, and `undeploy` once per
+ * `undeploy` call and at `close`, after the channels' undeploy scripts (Mirth runs them
+ * once per deploy / undeploy operation, not per channel). They run in an engine-wide
+ * sandbox with `globalMap`, `configurationMap` and `logger`; a failure is logged and the
+ * operation goes on. `preprocessor` runs in each channel's sandbox before the channel's
+ * preprocessor (its result is what that one gets), `postprocessor` after the channel's
+ * postprocessor, with the message's maps; a compile error in either makes every deploy
+ * fail with ERR_CHANNEL_INVALID (path `globalScripts.preprocessor` / `.postprocessor`).
+ */
+export interface GlobalScripts {
+  deploy?: string;
+  undeploy?: string;
+  preprocessor?: string;
+  postprocessor?: string;
 }
 
 export interface ChannelStatus {
@@ -220,7 +241,12 @@ export function createEngine(options: EngineOptions): Engine {
       }),
     );
     let sandbox: ScriptSandbox | undefined;
-    if (usesJavaScript(channel)) {
+    const global = options.globalScripts ?? {};
+    if (
+      usesJavaScript(channel) ||
+      global.preprocessor !== undefined ||
+      global.postprocessor !== undefined
+    ) {
       try {
         sandbox = await createScriptSandbox(options.sandbox);
       } catch (error) {
@@ -243,6 +269,18 @@ export function createEngine(options: EngineOptions): Engine {
           ),
         })),
       };
+      if (global.preprocessor !== undefined) {
+        compiled.globalPreprocessor = scripts.script(global.preprocessor, {
+          ...at(["globalScripts", "preprocessor"]),
+          kind: "preprocessor",
+        });
+      }
+      if (global.postprocessor !== undefined) {
+        compiled.globalPostprocessor = scripts.script(global.postprocessor, {
+          ...at(["globalScripts", "postprocessor"]),
+          kind: "postprocessor",
+        });
+      }
       if (channel.preprocessor !== undefined) {
         compiled.preprocessor = scripts.script(channel.preprocessor, {
           ...at(["preprocessor"]),
@@ -396,7 +434,68 @@ export function createEngine(options: EngineOptions): Engine {
     entry.sandbox?.dispose();
   }
 
+  /** The engine-wide sandbox of the global deploy and undeploy scripts, made on first use. */
+  let lifecycle:
+    | Promise<{
+        sandbox: ScriptSandbox | undefined;
+        scripts: Partial<Record<"deploy" | "undeploy", CompiledTransformer>>;
+      }>
+    | undefined;
+  const log = (level: LogLevel, text: string) =>
+    events.emit({ type: "log", level, text, at: Date.now() });
+
+  async function globalLifecycle() {
+    const sandbox = await createScriptSandbox(options.sandbox);
+    const compiler = new ChannelScripts(sandbox);
+    const scripts: Partial<Record<"deploy" | "undeploy", CompiledTransformer>> = {};
+    for (const kind of ["deploy", "undeploy"] as const) {
+      const code = options.globalScripts?.[kind];
+      if (code === undefined) continue;
+      scripts[kind] = compiler.script(code, {
+        path: ["globalScripts", kind],
+        dataType: "RAW",
+        kind,
+      });
+    }
+    for (const issue of await compiler.issues()) {
+      const kind = issue.path[1] as "deploy" | "undeploy";
+      delete scripts[kind];
+      log("error", `global ${kind} script does not compile (${issue.message}); it will not run`);
+    }
+    return { sandbox, scripts };
+  }
+
+  /** Runs the global deploy or undeploy script; a failure is logged, never thrown. */
+  async function runGlobal(kind: "deploy" | "undeploy"): Promise<void> {
+    if (options.globalScripts?.[kind] === undefined) return;
+    try {
+      lifecycle ??= globalLifecycle();
+      const script = (await lifecycle).scripts[kind];
+      script?.("", {
+        channelMap: new Map(),
+        sourceMap: new Map(),
+        connectorMap: new Map(),
+        responseMap: new Map(),
+        globalMap,
+        globalChannelMap: new Map(),
+        configurationMap,
+        logger: log,
+        routed: [],
+      });
+    } catch (error) {
+      const kindOf =
+        error instanceof Error && "kind" in error ? `script ${String(error.kind)}` : "failure";
+      log("warn", `global ${kind} script failed (${kindOf})`);
+    }
+  }
+
   const deploy: Engine["deploy"] = async (input, deployOptions = {}) => {
+    assertOpen();
+    await runGlobal("deploy");
+    return deployOne(input, deployOptions);
+  };
+
+  const deployOne: Engine["deploy"] = async (input, deployOptions = {}) => {
     assertOpen();
     const { compiled, sandbox } = await compile(input);
     const id = compiled.channel.id;
@@ -433,12 +532,14 @@ export function createEngine(options: EngineOptions): Engine {
     registerPlugin,
     deploy,
     async deployAll(channels) {
+      assertOpen();
+      await runGlobal("deploy");
       const reports: DeployReport[] = [];
       for (const channel of channels) {
         const id = (channel as { id?: unknown } | null)?.id;
         const channelId = typeof id === "string" ? id : undefined;
         try {
-          await deploy(channel);
+          await deployOne(channel);
           reports.push({ channelId, ok: true });
         } catch (error) {
           const failure =
@@ -458,6 +559,7 @@ export function createEngine(options: EngineOptions): Engine {
       await retire(entry);
       deployed.delete(channelId);
       events.emit({ type: "channelState", channelId, state: "undeployed", at: Date.now() });
+      await runGlobal("undeploy");
     },
     start: (channelId) => runtimeOf(channelId).start(),
     stop: (channelId) => runtimeOf(channelId).stop(),
@@ -514,10 +616,13 @@ export function createEngine(options: EngineOptions): Engine {
     async close() {
       if (closed) return;
       closed = true;
+      const any = deployed.size > 0;
       for (const [id, entry] of deployed) {
         await retire(entry);
         deployed.delete(id);
       }
+      if (any) await runGlobal("undeploy");
+      if (lifecycle !== undefined) (await lifecycle.catch(() => undefined))?.sandbox?.dispose();
       await commit.flush();
     },
   };

@@ -141,6 +141,7 @@ export {
   type DeployReport,
   type Engine,
   type EngineOptions,
+  type GlobalScripts,
 } from "./create-engine.js";
 export {
   channelConnector,
