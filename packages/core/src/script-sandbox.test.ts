@@ -386,6 +386,21 @@ describe("maps, $(), logger and router", () => {
     const b = bindings("AA", "RAW", { response: { status: "SENT", content: "ACK" } });
     expect(ok(s.run("r", b)).returnValue).toBe("SENT:ACK");
   });
+
+  it("returns responseStatus and responseStatusMessage from response transformers only", async () => {
+    const s = await sandbox();
+    s.compile({
+      id: "r",
+      kind: "responseTransformer",
+      code: 'if (response.getMessage() == "NAK") { responseStatus = ERROR; responseStatusMessage = "rejected"; }',
+    });
+    s.compile({ id: "t", kind: "transformer", code: 'var responseStatus = "ERROR";' });
+    const run = (content: string) =>
+      ok(s.run("r", bindings("AA", "RAW", { response: { status: "SENT", content } }))).response;
+    expect(run("NAK")).toEqual({ status: "ERROR", statusMessage: "rejected" });
+    expect(run("ACK")).toEqual({ status: "SENT" });
+    expect(ok(s.run("t", bindings(HL7))).response).toBeUndefined();
+  });
 });
 
 describe("state between messages", () => {
