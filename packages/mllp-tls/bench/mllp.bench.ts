@@ -61,6 +61,16 @@ function makeCert(dir: string): { key: string; cert: string } {
 
 const dir = mkdtempSync(join(tmpdir(), "mllp-e2e-"));
 const outDir = join(import.meta.dirname, "..");
+function cleanUp() {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    process.exit(130);
+  });
+}
 try {
   const client = start("./load-client.ts");
   const sink = start("./bare-server.ts");
@@ -225,6 +235,5 @@ try {
   line(`idle RSS per 1,000: plain | TLS (MiB)`, `${idle.plain!.miBPer1000} | ${idle.tls!.miBPer1000}`);
   for (const [name, t] of Object.entries(targets)) line(`target ${name}`, `${t.actual} vs ${t.target}: ${t.met ? "met" : "NOT met"}`);
 } finally {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
 }
