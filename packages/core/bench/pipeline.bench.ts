@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as Core from "../src/index.js";
 
-import { writeBenchReport } from "@node-mirth/bench-harness";
+import { latencyPercentiles, writeBenchReport } from "@node-mirth/bench-harness";
 // Types from source; the code under test is the built package.
 const core = (await import("../dist/index.js")) as unknown as typeof Core;
 
@@ -81,12 +81,16 @@ async function run(name: string, store: Core.MessageStore, delivery = false) {
   if (source === undefined) throw new Error("bench source did not start");
   const payloads = Array.from({ length: 64 }, (_, i) => message(i));
 
+  // Dispatch latency: from the call to the durable commit that lets a source acknowledge.
+  const dispatchMs: number[] = [];
   const pump = async (count: number, offset: number): Promise<void> => {
     let next = 0;
     const worker = async () => {
       while (next < count) {
         const n = offset + next++;
+        const sent = performance.now();
         await source.dispatch({ content: payloads[n % payloads.length] ?? "" });
+        dispatchMs.push(performance.now() - sent);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -94,6 +98,7 @@ async function run(name: string, store: Core.MessageStore, delivery = false) {
   };
 
   await pump(WARMUP, 0);
+  dispatchMs.length = 0;
   const commitsBefore = store.metrics().commits;
   const started = performance.now();
   await pump(MESSAGES, WARMUP);
@@ -110,6 +115,7 @@ async function run(name: string, store: Core.MessageStore, delivery = false) {
     messageBytes: payloads[0]?.length ?? 0,
     seconds: Math.round(seconds * 1000) / 1000,
     messagesPerSecond: Math.round(MESSAGES / seconds),
+    dispatchLatencyMicros: latencyPercentiles(dispatchMs),
     commits,
     // Each message is committed three times (received; transformed + queued; sent), so a
     // commit per message and stage would be 1/3 here.
