@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { emptyBindings, useSandboxes } from "./__tests__/script-test-fixtures.js";
 import { createScriptSandbox } from "./script-sandbox.js";
 import type {
   ScriptBindings,
@@ -10,28 +11,10 @@ import type {
 const HL7 =
   "MSH|^~\\&|LAB|HOSP|EHR|HOSP|20240101120000||ADT^A01|MSG00001|P|2.5\rPID|1||12345||DOE^JOHN";
 
-const sandboxes: ScriptSandbox[] = [];
-async function sandbox(options?: ScriptSandboxOptions): Promise<ScriptSandbox> {
-  const created = await createScriptSandbox(options);
-  sandboxes.push(created);
-  return created;
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.dispose();
-});
+const sandbox = useSandboxes();
 
 function bindings(): ScriptBindings {
-  return {
-    message: { content: HL7, dataType: "HL7V2" },
-    channelMap: new Map(),
-    sourceMap: new Map(),
-    connectorMap: new Map(),
-    responseMap: new Map(),
-    globalMap: new Map(),
-    globalChannelMap: new Map(),
-    configurationMap: new Map(),
-    logger: () => undefined,
-  };
+  return emptyBindings(HL7);
 }
 
 function value(result: ScriptRunResult): unknown {

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { emptyBindings, useSandboxes } from "./__tests__/script-test-fixtures.js";
 import { isNodeMirthError } from "./errors.js";
 import { createScriptSandbox } from "./script-sandbox.js";
-import type {
-  ScriptBindings,
-  ScriptDataType,
-  ScriptSandbox,
-  ScriptSandboxOptions,
-} from "./script-types.js";
+import type { ScriptBindings, ScriptDataType, ScriptSandbox } from "./script-types.js";
 
 const HL7 = [
   "MSH|^~\\&|LAB|HOSP|EHR|HOSP|20240101120000||ADT^A01|MSG00001|P|2.5",
@@ -15,15 +11,7 @@ const HL7 = [
   "OBX|2|TX|NOTE||second",
 ].join("\r");
 
-const sandboxes: ScriptSandbox[] = [];
-async function sandbox(options?: ScriptSandboxOptions): Promise<ScriptSandbox> {
-  const created = await createScriptSandbox(options);
-  sandboxes.push(created);
-  return created;
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.dispose();
-});
+const sandbox = useSandboxes();
 
 interface Logged {
   level: string;
@@ -36,14 +24,7 @@ function bindings(
 ): ScriptBindings & { logged: Logged[] } {
   const logged: Logged[] = [];
   return {
-    message: { content, dataType },
-    channelMap: new Map(),
-    sourceMap: new Map(),
-    connectorMap: new Map(),
-    responseMap: new Map(),
-    globalMap: new Map(),
-    globalChannelMap: new Map(),
-    configurationMap: new Map(),
+    ...emptyBindings(content, dataType),
     logger: (level, text) => logged.push({ level, text }),
     logged,
     ...extra,
