@@ -3,7 +3,7 @@ import { buildAck, parseHl7 } from "@node-mirth/hl7";
 import { freePort } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { ackHandler, frameClient, mllpFrame, msa } from "./__tests__/helpers.js";
-import { adt } from "./__tests__/test-pki.js";
+import { adt } from "./__tests__/adt-message.js";
 import { mllp, mllpPropertiesSchema } from "./mllp-connector.js";
 import { MllpListener } from "./mllp-listener.js";
 import { MllpSender } from "./mllp-sender.js";

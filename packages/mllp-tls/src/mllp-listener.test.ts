@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { Socket } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { adt } from "./__tests__/test-pki.js";
+import { adt } from "./__tests__/adt-message.js";
 import { ackHandler, collectingLog, frameClient, mllpFrame, msa } from "./__tests__/helpers.js";
 import { MllpListener } from "./mllp-listener.js";
 import { transportName } from "./transport.js";

@@ -4,7 +4,7 @@ import { EgressPolicy } from "@node-mirth/core";
 import { buildAck, parseHl7 } from "@node-mirth/hl7";
 import { describe, expect, it } from "vitest";
 import { ackHandler, mllpFrame } from "./__tests__/helpers.js";
-import { adt } from "./__tests__/test-pki.js";
+import { adt } from "./__tests__/adt-message.js";
 import { MllpListener, type MllpMessageInfo } from "./mllp-listener.js";
 import { MllpSender } from "./mllp-sender.js";
 

@@ -2,6 +2,7 @@ export { findBinary } from "./find-binary.js";
 export { freePort } from "./free-port.js";
 export { runCommand, type CommandResult, type RunCommandOptions } from "./run-command.js";
 export { createTempDir, type TempDir } from "./temp-dir.js";
+export { makeTestPki, type TestPki } from "./test-pki.js";
 export {
   startPeer,
   type PeerLaunchContext,

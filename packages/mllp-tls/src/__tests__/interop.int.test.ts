@@ -1,14 +1,14 @@
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createTempDir, describeWithPeers, freePort, runCommand, startPeer, type TempDir } from "@node-mirth/test-peers";
+import { createTempDir, describeWithPeers, freePort, runCommand, startPeer, type TempDir, makeTestPki, type TestPki } from "@node-mirth/test-peers";
 import { Server as Hl7Server } from "node-hl7-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseHl7 } from "@node-mirth/hl7";
 import { MllpListener, type MllpListenerOptions } from "../mllp-listener.js";
 import { MllpSender } from "../mllp-sender.js";
 import { ackHandler } from "./helpers.js";
-import { adt, makeTestPki, type TestPki } from "./test-pki.js";
+import { adt } from "./adt-message.js";
 
 const RECEIVER = join(import.meta.dirname, "..", "__fixtures__", "hl7_receiver.py");
 const COUNT = 10;

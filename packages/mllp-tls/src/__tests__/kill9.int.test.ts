@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { MllpListener } from "../mllp-listener.js";
 import { MllpSender } from "../mllp-sender.js";
 import { ackHandler } from "./helpers.js";
-import { adt } from "./test-pki.js";
+import { adt } from "./adt-message.js";
 
 const CHILD = join(import.meta.dirname, "kill-child.ts");
 const KILLS = 5;

@@ -4,13 +4,13 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import { createEngine, MemoryStore } from "@node-mirth/core";
-import { createTempDir, describeWithPeers, freePort, runCommand, type TempDir } from "@node-mirth/test-peers";
+import { createTempDir, describeWithPeers, freePort, runCommand, type TempDir, makeTestPki, type TestPki } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { mllp } from "../mllp-connector.js";
 import { MllpListener, type MllpListenerOptions } from "../mllp-listener.js";
 import { MllpSender } from "../mllp-sender.js";
 import { ackHandler, collectingLog, mllpFrame } from "./helpers.js";
-import { adt, makeTestPki, type TestPki } from "./test-pki.js";
+import { adt } from "./adt-message.js";
 
 describeWithPeers("MLLP over TLS and mTLS (openssl s_client, test CA made by openssl)", ["openssl"], (peers) => {
   const openssl = peers.bin.openssl!;
@@ -117,7 +117,7 @@ describeWithPeers("MLLP over TLS and mTLS (openssl s_client, test CA made by ope
       await using sender = new MllpSender({ host: "localhost", port, tls: { enabled: true, trustStorePath: pki.caCert } });
       expect((await sender.send(adt("ENG1"))).outcome).toBe("accepted");
       await engine.idle("tls");
-      expect(delivered).toEqual(["mllp-test-client:MLLPS"]);
+      expect(delivered).toEqual(["node-mirth-test-client:MLLPS"]);
       const [stored] = await engine.messages.search({ channelId: "tls", statuses: ["SENT"] });
       expect(JSON.stringify(await engine.messages.get("tls", stored!.messageId))).toContain("MLLPS");
     } finally {
@@ -148,7 +148,7 @@ describeWithPeers("MLLP over TLS and mTLS (openssl s_client, test CA made by ope
     const { port } = await listener.start();
     const withCert = await sClient(port, ["-cert", pki.clientCert, "-key", pki.clientKey]);
     expect(withCert.stdout.toString("latin1")).toContain("MSA|AA|SCLIENT1");
-    expect(handled).toEqual(["mllp-test-client"]);
+    expect(handled).toEqual(["node-mirth-test-client"]);
 
     const noCert = await sClient(port, []);
     const stranger = await sClient(port, ["-cert", pki.strangerCert, "-key", pki.strangerKey]);
