@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// A committed shim, so package managers can link the bin before dist/ is built.
+import "../dist/cli/mirth-cli.js";
