@@ -33,6 +33,9 @@ export const CORE_ERROR_CODES = {
   ERR_SCRIPT_NOT_COMPILED: "A script was run by an id the sandbox never compiled.",
   ERR_SCRIPT_SANDBOX_DISPOSED: "A script sandbox was used after dispose().",
   ERR_SCRIPT_SANDBOX_FAILED: "The script sandbox (QuickJS in WebAssembly) could not start.",
+  ERR_TEMPLATE_INVALID: "A message-time template names a field that does not exist.",
+  ERR_TEMPLATE_VALUE_MISSING:
+    "A message-time template names a map entry the message does not have.",
 } as const;
 
 export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;

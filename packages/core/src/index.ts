@@ -52,6 +52,13 @@ export {
 } from "./egress-policy.js";
 export { isLoopbackHost } from "./address-match.js";
 export {
+  formatTemplateDate,
+  isMessageTimeVariable,
+  MessageTemplateError,
+  renderMessageTemplate,
+  type MessageTemplateContext,
+} from "./message-template.js";
+export {
   resolveVariables,
   resolveVariablesDeep,
   UnsetVariableError,

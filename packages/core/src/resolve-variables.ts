@@ -1,4 +1,5 @@
 import { NodeMirthError } from "./errors.js";
+import { isMessageTimeVariable } from "./message-template.js";
 
 /** Mirth's configuration map: a Map or a plain record of string values. */
 export type ConfigurationMapLike =
@@ -73,6 +74,7 @@ function substitute(
 ): string {
   return text.replace(TOKEN, (match: string, name: string | undefined) => {
     if (name === undefined) return "${";
+    if (isMessageTimeVariable(name)) return match;
     const value = lookup(name, options);
     if (value !== undefined) return value;
     unset.push({ variable: name, path: options.path ?? "" });
@@ -82,7 +84,8 @@ function substitute(
 
 /**
  * Replaces each `${NAME}` with its value from the configuration map, else the environment.
- * An empty string is a value. Values are inserted verbatim (never re-scanned). Throws
+ * Message-time names (`${message.encodedData}`, `${channelMap.x}`, ...) are left for
+ * `renderMessageTemplate` at send time. An empty string is a value. Values are inserted verbatim (never re-scanned). Throws
  * `ERR_CONFIG_UNSET_VARIABLE` listing every unset name in the text.
  */
 export function resolveVariables(text: string, options: ResolveVariablesOptions = {}): string {
