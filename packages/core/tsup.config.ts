@@ -1,3 +1,4 @@
 import { createTsupConfig } from "@node-mirth/tsup-config";
 
-export default createTsupConfig();
+// The SQLite write worker is loaded by URL at run time, so it is an entry of its own.
+export default createTsupConfig({ entry: ["src/index.ts", "src/sqlite-write-worker.ts"] });

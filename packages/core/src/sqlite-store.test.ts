@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { createTempDir } from "@node-mirth/test-peers";
+import { createTempDir, runCommand, TS_SOURCE_HOOK } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { describeMessageStoreContract } from "./message-store-contract.js";
 import { SOURCE_CONNECTOR_ID, type StoreWrite } from "./message-store.js";
@@ -97,5 +97,67 @@ describe("SqliteStore on disk", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("commits a write on its worker before resolving: another connection already sees it", async () => {
+    await using dir = await createTempDir();
+    const store = new SqliteStore({ dataDir: dir.path });
+    const observer = new DatabaseSync(store.path, { readOnly: true });
+    try {
+      await store.write(message(7, "seen"));
+      expect(observer.prepare("SELECT content FROM contents WHERE message_id = 7").get()).toEqual({ content: "seen" });
+      expect(store.metrics()).toEqual({ commits: 1, writes: 3 });
+    } finally {
+      observer.close();
+      await store.close();
+    }
+  });
+
+  it("rolls a failing batch back whole and keeps writing afterwards", async () => {
+    await using dir = await createTempDir();
+    const store = new SqliteStore({ dataDir: dir.path });
+    try {
+      // The status row's message does not exist: the foreign key fails the whole batch.
+      const orphan: StoreWrite = { op: "setStatus", channelId: "c", messageId: 99, connectorId: "d", status: "SENT", updatedAt: 1 };
+      await expect(store.write([...message(1, "A"), orphan])).rejects.toMatchObject({
+        code: "ERR_STORE_WRITE_FAILED",
+        details: { writes: 4 },
+      });
+      expect(await store.getMessage("c", 1)).toBeUndefined();
+      await store.write(message(2, "B"));
+      expect((await store.getMessage("c", 2))?.connectors[0]?.content.raw).toBe("B");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("finishes the writes already posted before close() returns, and refuses later ones", async () => {
+    await using dir = await createTempDir();
+    const store = new SqliteStore({ dataDir: dir.path });
+    const posted = [1, 2, 3].map((id) => store.write(message(id, `m${id}`)));
+    await store.close();
+    await Promise.all(posted);
+    await expect(store.write(message(4, "late"))).rejects.toMatchObject({ code: "ERR_STORE_CLOSED" });
+    const reopened = new SqliteStore({ dataDir: dir.path });
+    try {
+      expect(await reopened.maxMessageId("c")).toBe(3);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("never keeps a process alive once its writes are done", async () => {
+    await using dir = await createTempDir();
+    const script = [
+      `import { SqliteStore } from ${JSON.stringify(new URL("./sqlite-store.ts", import.meta.url).pathname)};`,
+      `const store = new SqliteStore({ dataDir: ${JSON.stringify(dir.path)} });`,
+      `await store.write([{ op: "insertMessage", channelId: "c", messageId: 1, receivedAt: 1 }]);`,
+      `console.log("written");`,
+    ].join("\n");
+    const result = await runCommand(process.execPath, ["--import", TS_SOURCE_HOOK, "--input-type=module", "-e", script], {
+      timeoutMs: 20_000,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString().trim()).toBe("written");
   });
 });

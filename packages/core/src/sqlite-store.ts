@@ -3,12 +3,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { Worker } from "node:worker_threads";
 import { NodeMirthError } from "./errors.js";
 import {
   clampSearchLimit,
   DEFAULT_PRUNE_BATCH_SIZE,
   DEFAULT_TEXT_SCAN_LIMIT,
-  mergeStatistics,
   SOURCE_CONNECTOR_ID,
   type ConnectorMessageRecord,
   type ContentKind,
@@ -24,6 +24,8 @@ import {
   type StoreWrite,
   type UnfinishedWork,
 } from "./message-store.js";
+import { SQLITE_CONNECTION_PRAGMAS, SQLITE_SCHEMA } from "./sqlite-schema.js";
+import type { WriteReply, WriteRequest } from "./sqlite-write-protocol.js";
 
 export interface SqliteStoreOptions {
   /** Directory of the database; created when missing. The file is `<dataDir>/messages.db`. */
@@ -31,76 +33,53 @@ export interface SqliteStoreOptions {
   fileName?: string;
 }
 
-// auto_vacuum must be chosen before the first table exists; INCREMENTAL lets prune give
-// pages back to the file system in small steps instead of one long VACUUM.
-const SCHEMA = `
-PRAGMA auto_vacuum = INCREMENTAL;
-PRAGMA journal_mode = WAL;
-CREATE TABLE IF NOT EXISTS messages (
-  channel_id TEXT NOT NULL,
-  message_id INTEGER NOT NULL,
-  received_at INTEGER NOT NULL,
-  PRIMARY KEY (channel_id, message_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_received ON messages (channel_id, received_at);
--- A rowid table, so connectors list in the order they were first written (source first).
-CREATE TABLE IF NOT EXISTS connector_messages (
-  channel_id TEXT NOT NULL,
-  message_id INTEGER NOT NULL,
-  connector_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  send_attempts INTEGER NOT NULL DEFAULT 0,
-  dead_letter INTEGER NOT NULL DEFAULT 0,
-  lane_key TEXT,
-  error TEXT,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (channel_id, message_id, connector_id),
-  FOREIGN KEY (channel_id, message_id) REFERENCES messages (channel_id, message_id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS connector_messages_status ON connector_messages (channel_id, status, message_id);
-CREATE INDEX IF NOT EXISTS connector_messages_dead ON connector_messages (channel_id, dead_letter, message_id);
-CREATE TABLE IF NOT EXISTS contents (
-  channel_id TEXT NOT NULL,
-  message_id INTEGER NOT NULL,
-  connector_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  content TEXT NOT NULL,
-  FOREIGN KEY (channel_id, message_id) REFERENCES messages (channel_id, message_id) ON DELETE CASCADE
-);
-CREATE UNIQUE INDEX IF NOT EXISTS contents_key ON contents (channel_id, message_id, connector_id, kind);
-CREATE TABLE IF NOT EXISTS metadata_values (
-  channel_id TEXT NOT NULL,
-  message_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (channel_id, message_id, name),
-  FOREIGN KEY (channel_id, message_id) REFERENCES messages (channel_id, message_id) ON DELETE CASCADE
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS metadata_lookup ON metadata_values (channel_id, name, value, message_id);
-CREATE TABLE IF NOT EXISTS statistics (
-  channel_id TEXT NOT NULL,
-  connector_id TEXT NOT NULL,
-  received INTEGER NOT NULL DEFAULT 0,
-  filtered INTEGER NOT NULL DEFAULT 0,
-  queued INTEGER NOT NULL DEFAULT 0,
-  sent INTEGER NOT NULL DEFAULT 0,
-  errored INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (channel_id, connector_id)
-) WITHOUT ROWID;
-`;
-
 type Row = Record<string, unknown>;
 
 /**
+ * The worker's file next to this module: `.ts` when running from source (tests, benches
+ * under Node's type stripping), `.js` in dist/ where tsup builds it as its own entry.
+ */
+const WRITE_WORKER_URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./sqlite-write-worker.ts" : "./sqlite-write-worker.js",
+  import.meta.url,
+);
+
+interface WriteWaiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  writes: number;
+}
+
+function closedError(): NodeMirthError {
+  return new NodeMirthError("ERR_STORE_CLOSED", "The message store is closed.");
+}
+
+function writeFailed(cause: unknown, writes: number): NodeMirthError {
+  return new NodeMirthError(
+    "ERR_STORE_WRITE_FAILED",
+    "A message store transaction failed and was rolled back.",
+    { cause, details: { writes } },
+  );
+}
+
+/**
  * The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, so a
- * resolved `write` survives power loss. One connection is the one writer; every `write`
- * is one transaction, and the group commit in front of it makes that one fsync for many
- * messages.
+ * resolved `write` survives power loss. Every `write` is one transaction, and the group
+ * commit in front of it makes that one fsync for many messages. The pipeline's writes run
+ * on a worker thread with its own connection: a COMMIT waits for the disk, and on the
+ * event loop that wait delayed every ACK behind it (issue 5's ACK p99). Reads and the
+ * operator's removals and prunes stay on this thread's connection; WAL keeps both apart.
  */
 export class SqliteStore implements MessageStore {
   readonly path: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #worker: Worker;
+  readonly #waiters = new Map<number, WriteWaiter>();
+  readonly #outstanding = new Set<Promise<void>>();
+  #nextWriteId = 1;
+  /** Set when the write worker died: every later write fails instead of hanging. */
+  #failure: NodeMirthError | undefined;
   #metrics: StoreMetrics = { commits: 0, writes: 0 };
   #closed = false;
 
@@ -108,50 +87,42 @@ export class SqliteStore implements MessageStore {
     mkdirSync(options.dataDir, { recursive: true });
     this.path = join(options.dataDir, options.fileName ?? "messages.db");
     this.#db = new DatabaseSync(this.path);
-    this.#db.exec(
-      "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
-    );
-    this.#db.exec(SCHEMA);
+    this.#db.exec(SQLITE_CONNECTION_PRAGMAS);
+    this.#db.exec(SQLITE_SCHEMA);
+    // No inherited flags: the worker needs none, and some (`--input-type`, `-e`) break it.
+    this.#worker = new Worker(WRITE_WORKER_URL, { workerData: { path: this.path }, execArgv: [] });
+    // Referenced only while a write is outstanding: an idle store never keeps a process alive.
+    this.#worker.unref();
+    this.#worker.on("message", (reply: WriteReply) => this.#settle(reply));
+    this.#worker.on("error", (error) => this.#fail(error));
+    this.#worker.on("exit", (code) => {
+      if (!this.#closed) this.#fail(new Error(`the SQLite write worker exited with code ${code}`));
+    });
   }
 
-  async write(batch: readonly StoreWrite[]): Promise<void> {
-    this.#assertOpen();
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const write of batch) this.#apply(write);
-      for (const { channelId, connectorId, delta } of mergeStatistics(batch).values()) {
-        this.#statement(
-          `INSERT INTO statistics (channel_id, connector_id, received, filtered, queued, sent, errored)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (channel_id, connector_id) DO UPDATE SET
-             received = received + excluded.received, filtered = filtered + excluded.filtered,
-             queued = queued + excluded.queued, sent = sent + excluded.sent, errored = errored + excluded.errored`,
-        ).run(
-          channelId,
-          connectorId,
-          delta.received,
-          delta.filtered,
-          delta.queued,
-          delta.sent,
-          delta.errored,
-        );
-      }
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw new NodeMirthError(
-        "ERR_STORE_WRITE_FAILED",
-        "A message store transaction failed and was rolled back.",
-        {
-          cause: error,
-          details: { writes: batch.length },
+  write(batch: readonly StoreWrite[]): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextWriteId++;
+    if (this.#waiters.size === 0) this.#worker.ref();
+    const written = new Promise<void>((resolve, reject) => {
+      this.#waiters.set(id, {
+        resolve: () => {
+          this.#metrics = {
+            commits: this.#metrics.commits + 1,
+            writes: this.#metrics.writes + batch.length,
+          };
+          resolve();
         },
-      );
-    }
-    this.#metrics = {
-      commits: this.#metrics.commits + 1,
-      writes: this.#metrics.writes + batch.length,
-    };
+        reject,
+        writes: batch.length,
+      });
+      this.#worker.postMessage({ kind: "write", id, batch } satisfies WriteRequest);
+    });
+    this.#outstanding.add(written);
+    const forget = () => this.#outstanding.delete(written);
+    written.then(forget, forget);
+    return written;
   }
 
   async getMessage(channelId: string, messageId: number): Promise<MessageDetail | undefined> {
@@ -393,15 +364,37 @@ export class SqliteStore implements MessageStore {
     this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
+  /** Waits for the writes already posted, then stops the worker and closes both connections. */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#db.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled(this.#outstanding);
+    if (this.#failure === undefined) {
+      const exited = new Promise((resolve) => this.#worker.once("exit", resolve));
+      this.#worker.ref();
+      this.#worker.postMessage({ kind: "close" } satisfies WriteRequest);
+      await exited;
     }
+    this.#db.close();
+  }
+
+  #settle(reply: WriteReply): void {
+    const waiter = this.#waiters.get(reply.id);
+    if (waiter === undefined) return;
+    this.#waiters.delete(reply.id);
+    if (this.#waiters.size === 0) this.#worker.unref();
+    if (reply.ok) waiter.resolve();
+    else waiter.reject(writeFailed(new Error(reply.error), waiter.writes));
+  }
+
+  #fail(cause: unknown): void {
+    this.#failure ??= writeFailed(cause, 0);
+    for (const waiter of this.#waiters.values()) waiter.reject(writeFailed(cause, waiter.writes));
+    this.#waiters.clear();
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new NodeMirthError("ERR_STORE_CLOSED", "The message store is closed.");
+    if (this.#closed) throw closedError();
   }
 
   #statement(sql: string): StatementSync {
@@ -420,13 +413,7 @@ export class SqliteStore implements MessageStore {
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
-      throw new NodeMirthError(
-        "ERR_STORE_WRITE_FAILED",
-        "A message store transaction failed and was rolled back.",
-        {
-          cause: error,
-        },
-      );
+      throw writeFailed(error, 0);
     }
   }
 
@@ -436,76 +423,6 @@ export class SqliteStore implements MessageStore {
     ).all(channelId, messageId) as Row[];
     return Object.fromEntries(rows.map((row) => [String(row.name), String(row.value)]));
   }
-
-  #apply(write: StoreWrite): void {
-    switch (write.op) {
-      case "insertMessage":
-        this.#statement(
-          "INSERT INTO messages (channel_id, message_id, received_at) VALUES (?, ?, ?)",
-        ).run(write.channelId, write.messageId, write.receivedAt);
-        return;
-      case "setStatus":
-        // Omitted fields keep their stored value, as in MemoryStore.
-        this.#statement(
-          `INSERT INTO connector_messages
-             (channel_id, message_id, connector_id, status, send_attempts, dead_letter, lane_key, error, updated_at)
-           VALUES (?, ?, ?, ?, coalesce(?, 0), coalesce(?, 0), ?, ?, ?)
-           ON CONFLICT (channel_id, message_id, connector_id) DO UPDATE SET
-             status = excluded.status,
-             send_attempts = coalesce(?, send_attempts),
-             dead_letter = coalesce(?, dead_letter),
-             lane_key = coalesce(excluded.lane_key, lane_key),
-             error = excluded.error,
-             updated_at = excluded.updated_at`,
-        ).run(
-          write.channelId,
-          write.messageId,
-          write.connectorId,
-          write.status,
-          write.sendAttempts ?? null,
-          toFlag(write.deadLetter),
-          write.laneKey ?? null,
-          write.error ?? null,
-          write.updatedAt,
-          write.sendAttempts ?? null,
-          toFlag(write.deadLetter),
-        );
-        return;
-      case "putContent":
-        this.#statement(
-          `INSERT INTO contents (channel_id, message_id, connector_id, kind, content) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (channel_id, message_id, connector_id, kind) DO UPDATE SET content = excluded.content`,
-        ).run(write.channelId, write.messageId, write.connectorId, write.kind, write.content);
-        return;
-      case "deleteContent":
-        this.#statement(
-          "DELETE FROM contents WHERE channel_id = ? AND message_id = ? AND connector_id = ? AND kind = ?",
-        ).run(write.channelId, write.messageId, write.connectorId, write.kind);
-        return;
-      case "putMetadata": {
-        const put = this.#statement(
-          `INSERT INTO metadata_values (channel_id, message_id, name, value) VALUES (?, ?, ?, ?)
-           ON CONFLICT (channel_id, message_id, name) DO UPDATE SET value = excluded.value`,
-        );
-        for (const [name, value] of Object.entries(write.values))
-          put.run(write.channelId, write.messageId, name, value);
-        return;
-      }
-      case "addStatistics":
-        // Merged and applied once per batch by `write`.
-        return;
-      case "deleteMessage":
-        this.#statement("DELETE FROM messages WHERE channel_id = ? AND message_id = ?").run(
-          write.channelId,
-          write.messageId,
-        );
-        return;
-    }
-  }
-}
-
-function toFlag(value: boolean | undefined): number | null {
-  return value === undefined ? null : value ? 1 : 0;
 }
 
 function toRecord(row: Row): ConnectorMessageRecord {
