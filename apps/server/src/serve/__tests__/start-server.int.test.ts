@@ -1,0 +1,43 @@
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { startTestServer } from "../../__tests__/start-test-server.js";
+
+describe("startServer", () => {
+  it("opens the data directory and answers the health probes on loopback", async () => {
+    await using server = await startTestServer();
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const live = await fetch(`${server.url}/api/health/live`);
+    expect(live.status).toBe(200);
+    const files = readdirSync(server.dataDir);
+    expect(files).toEqual(expect.arrayContaining(["channels", "messages.db"]));
+    expect(live.headers.get("x-powered-by")).toBeNull();
+  });
+
+  it("stops accepting connections once closed, and close can be called twice", async () => {
+    const server = await startTestServer();
+    const url = server.url;
+    await server.close();
+    await server.close();
+    await expect(fetch(`${url}/api/health/live`)).rejects.toThrow();
+  });
+
+  it("deploys the channels saved in <data>/channels at start", async () => {
+    const { createTempDir } = await import("@node-mirth/test-peers");
+    await using dir = await createTempDir();
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    mkdirSync(`${dir.path}/channels`);
+    writeFileSync(
+      `${dir.path}/channels/reader.json`,
+      JSON.stringify({
+        id: "reader",
+        name: "Reader",
+        source: { type: "channel", properties: {} },
+        destinations: [{ id: "d1", name: "nowhere", enabled: false, connector: { type: "channel", properties: { channelId: "x" } } }],
+      }),
+    );
+    writeFileSync(`${dir.path}/channels/broken.json`, "{ not json");
+    await using server = await startTestServer({ dataDir: dir.path });
+    expect(server.engine.channels()).toEqual([{ id: "reader", name: "Reader", state: "started" }]);
+    expect(server.logs.some((line) => line.includes("broken.json") && line.includes("not valid JSON"))).toBe(true);
+  });
+});

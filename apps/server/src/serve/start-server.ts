@@ -1,0 +1,128 @@
+import { createEgressPolicy, createEngine, SqliteStore, type Engine } from "@node-mirth/core";
+import { mllp } from "@node-mirth/mllp-tls";
+import { mkdirSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { join } from "node:path";
+import type { DestinationStream, Logger } from "pino";
+import type { ServerConfig } from "../config/server-config.js";
+import { createServerLogger } from "../logging/create-logger.js";
+import type { LogLineTee } from "../logging/log-line-tee.js";
+import { createFrontApp } from "./front-app.js";
+import { createInterimApiApp } from "./interim-api-app.js";
+import { closeServer, listen, urlOf } from "./listen.js";
+import { logEngineEvents } from "./log-engine-events.js";
+import { planApiListeners } from "./plan-api-listeners.js";
+import { readChannelFiles } from "./read-channel-files.js";
+
+export interface StartServerOptions {
+  config: ServerConfig;
+  /** Holds messages.db, server.db and channels/; created when missing. */
+  dataDir: string;
+  /** Read for MIRTH_ALLOW_INSECURE_TLS and `${VAR}` in channels; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** `--allow-insecure-bind`: the loud development escape for the API and inbound listeners. */
+  allowInsecureBind?: boolean;
+  /** Where log lines go besides /ws/serverlog; default stdout. */
+  logDestination?: DestinationStream;
+}
+
+export interface RunningServer {
+  /** The plain HTTP URL (health only when HTTPS is on). */
+  url: string;
+  /** Set when the API has a certificate: where the API is. */
+  httpsUrl?: string;
+  engine: Engine;
+  logger: Logger;
+  logLines: LogLineTee;
+  /** Stops the listeners (draining with the shutdown deadline), the engine and the stores; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts node-mirth: the bind guard and key material first (nothing opened when refused),
+ * then the data directory, the message store, the engine with its connector plugins, the
+ * channels saved in `<data>/channels`, and the API listeners.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, dataDir } = options;
+  const env = options.env ?? process.env;
+  const { logger, lines } = createServerLogger({
+    level: config.logging.level,
+    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
+  });
+  const onWarning = (warning: { code: string; message: string; details: Record<string, unknown> }) =>
+    logger.warn({ code: warning.code, details: warning.details }, warning.message);
+  const allowInsecureBind = options.allowInsecureBind ?? false;
+  const plan = planApiListeners({ config, allowInsecureBind, env, onWarning });
+
+  const channelsDir = join(dataDir, "channels");
+  mkdirSync(channelsDir, { recursive: true, mode: 0o700 });
+  const store = new SqliteStore({ dataDir });
+  const engine = createEngine({
+    store,
+    plugins: [mllp()],
+    policy: { allowInsecureBind, egress: createEgressPolicy(config.egress) },
+    configurationMap: { INBOUND_BIND_HOST: config.inbound.bind_host },
+    env,
+  });
+  const stopLogging = logEngineEvents(engine, logger);
+  const servers: Server[] = [];
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const deadline = config.api.shutdown_timeout_ms;
+      await Promise.all(servers.map((server) => closeServer(server, deadline)));
+      await engine.close();
+      stopLogging();
+      await store.close();
+      logger.info("node-mirth stopped");
+      logger.flush();
+    })();
+    return closing;
+  };
+
+  try {
+    await deployChannelFiles(engine, channelsDir, logger);
+    const api = createInterimApiApp();
+    const app = createFrontApp({
+      api,
+      trustedProxies: config.api.trusted_proxies,
+      httpsOn: plan.https !== undefined,
+      tlsTerminatedUpstream: config.api.tls_terminated_upstream,
+      ...(plan.https === undefined ? {} : { httpsPort: plan.https.port }),
+    });
+    const plain = createHttpServer(app);
+    servers.push(plain);
+    const port = await listen(plain, { port: plan.port, host: plan.host });
+    const running: RunningServer = { url: urlOf("http", plan.host, port), engine, logger, logLines: lines, close };
+    if (plan.https !== undefined) {
+      const secure = createHttpsServer(plan.https.tls, app);
+      servers.push(secure);
+      const httpsPort = await listen(secure, { port: plan.https.port, host: plan.host });
+      running.httpsUrl = urlOf("https", plan.host, httpsPort);
+    }
+    logger.info(
+      { url: running.url, httpsUrl: running.httpsUrl, bind: plan.bind.reason, dataDir },
+      `node-mirth listening on ${running.httpsUrl ?? running.url}`,
+    );
+    return running;
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function deployChannelFiles(engine: Engine, channelsDir: string, logger: Logger): Promise<void> {
+  const files = readChannelFiles(channelsDir);
+  for (const bad of files.filter((file) => file.error !== undefined)) {
+    logger.error({ file: bad.file, reason: bad.error }, "channel file is not valid JSON; not deployed");
+  }
+  const readable = files.filter((file) => file.error === undefined);
+  const reports = await engine.deployAll(readable.map((file) => file.document));
+  reports.forEach((report, index) => {
+    const file = readable[index]?.file;
+    if (report.ok) logger.info({ channelId: report.channelId, file }, "channel deployed");
+    else logger.error({ channelId: report.channelId, file, code: report.error?.code, err: report.error }, "channel not deployed");
+  });
+}
