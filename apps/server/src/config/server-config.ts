@@ -10,6 +10,12 @@ const flag = z.union([z.boolean(), z.stringbool()]);
 const filePath = z.string().trim().min(1);
 const host = z.string().trim().min(1);
 
+/**
+ * Cross-key checks run even when another key of the section is wrong, so one run of
+ * `serve` lists every problem; they read only keys whose presence is what they check.
+ */
+const alwaysCheck = { when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null };
+
 const apiSchema = z
   .strictObject({
     host: host.default("127.0.0.1").describe("Bind address of the API (env HOST)."),
@@ -54,14 +60,14 @@ const apiSchema = z
         message: "client certificates (mTLS) need HTTPS: set tls_cert_file and tls_key_file too",
       });
     }
-    if (api.tls_terminated_upstream && api.trusted_proxies.length === 0) {
+    if (api.tls_terminated_upstream === true && (!Array.isArray(api.trusted_proxies) || api.trusted_proxies.length === 0)) {
       context.addIssue({
         code: "custom",
         path: ["trusted_proxies"],
         message: "tls_terminated_upstream needs the address of the proxy that terminates TLS",
       });
     }
-  });
+  }, alwaysCheck);
 
 const inboundSchema = z.strictObject({
   bind_host: host
@@ -82,7 +88,7 @@ const storeSchema = z
         message: "this build has only the embedded SQLite store; remove url and use path",
       });
     }
-  });
+  }, alwaysCheck);
 
 const loggingSchema = z.strictObject({
   level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("pino log level."),
@@ -93,14 +99,14 @@ const clusterSchema = z
     enabled: flag.default(false).describe("Reserved for @node-mirth/cluster (env MIRTH_CLUSTER_ENABLED)."),
   })
   .superRefine((cluster, context) => {
-    if (cluster.enabled) {
+    if (cluster.enabled === true) {
       context.addIssue({
         code: "custom",
         path: ["enabled"],
         message: "clustering is not available in this build; run a single instance",
       });
     }
-  });
+  }, alwaysCheck);
 
 /** The whole `node-mirth.toml`: every section optional, every key checked, unknown keys refused. */
 export const serverConfigSchema = z.strictObject({

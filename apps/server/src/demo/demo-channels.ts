@@ -6,6 +6,15 @@ import { join } from "node:path";
 export const DEMO_MLLP_PORT = 6661;
 
 /**
+ * Configuration-map entries the demo channels read: `${DEMO_MLLP_PORT}` is 6661 unless the
+ * environment variable DEMO_MLLP_PORT says otherwise (a machine where 6661 is taken, the
+ * smoke test).
+ */
+export function demoConfigurationMap(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return { DEMO_MLLP_PORT: env.DEMO_MLLP_PORT ?? String(DEMO_MLLP_PORT) };
+}
+
+/**
  * "Demo Receiver": MLLP on ${INBOUND_BIND_HOST}:6661 (127.0.0.1 by default), a JavaScript
  * transformer that tags the message and records who sent it, then a Channel Writer to
  * "Demo Archive". The source ACKs once the raw message is committed.
@@ -14,7 +23,7 @@ export const demoReceiver: ChannelInput = {
   id: "demo-receiver",
   name: "Demo Receiver",
   description: "MLLP listener on 127.0.0.1:6661 -> JavaScript transformer -> Channel Writer to Demo Archive",
-  source: { type: "mllp", properties: { host: "${INBOUND_BIND_HOST}", port: DEMO_MLLP_PORT } },
+  source: { type: "mllp", properties: { host: "${INBOUND_BIND_HOST}", port: "${DEMO_MLLP_PORT}" } },
   transformer: {
     steps: [
       {

@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from "node:https";
 import { join } from "node:path";
 import type { DestinationStream, Logger } from "pino";
 import type { ServerConfig } from "../config/server-config.js";
+import { demoConfigurationMap } from "../demo/demo-channels.js";
 import { createServerLogger } from "../logging/create-logger.js";
 import type { LogLineTee } from "../logging/log-line-tee.js";
 import { createFrontApp } from "./front-app.js";
@@ -63,7 +64,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     store,
     plugins: [mllp()],
     policy: { allowInsecureBind, egress: createEgressPolicy(config.egress) },
-    configurationMap: { INBOUND_BIND_HOST: config.inbound.bind_host },
+    configurationMap: { ...demoConfigurationMap(env), INBOUND_BIND_HOST: config.inbound.bind_host },
     env,
   });
   const stopLogging = logEngineEvents(engine, logger);
