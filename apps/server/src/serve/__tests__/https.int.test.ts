@@ -23,7 +23,7 @@ function httpsGet(url: string, tls: { ca: string; cert?: string; key?: string })
       },
       (res) => {
         res.resume();
-        res.on("end", () => resolve({ status: res.statusCode, hsts: res.headers["strict-transport-security"] as string | undefined }));
+        res.on("end", () => resolve({ status: res.statusCode, hsts: res.headers["strict-transport-security"] }));
       },
     );
     req.on("error", (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
