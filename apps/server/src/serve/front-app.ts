@@ -3,6 +3,9 @@ import express, { type Express, type RequestHandler } from "express";
 /** The probes that stay on the plain port when the API itself moved to HTTPS. */
 export const PLAIN_PORT_PATHS: ReadonlySet<string> = new Set(["/api/health", "/api/health/live"]);
 
+/** The code of the 421 answer on the wrong door; listed in the README's error table. */
+export const HTTPS_REQUIRED_CODE = "ERR_API_HTTPS_REQUIRED";
+
 const HSTS = "max-age=31536000; includeSubDomains";
 
 export interface FrontAppOptions {
@@ -44,5 +47,5 @@ export function createFrontApp(options: FrontAppOptions): Express {
 
 function refuse(res: express.Response, message: string): void {
   // 421 Misdirected Request: right server, wrong door; no body was read.
-  res.status(421).json({ code: "ERR_API_HTTPS_REQUIRED", message });
+  res.status(421).json({ code: HTTPS_REQUIRED_CODE, message });
 }
