@@ -32,6 +32,11 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
     }
     running = await startServer({ config, dataDir, env: process.env, allowInsecureBind: options.allowInsecureBind === true });
   } catch (error) {
+    const listenFailure = describeListenFailure(error);
+    if (listenFailure !== undefined) {
+      process.stderr.write(`node-mirth: ${listenFailure}\n`);
+      return EXIT.failed;
+    }
     if (!isConfigurationRefusal(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     const fix = isNodeMirthError(error) && error.code === "ERR_POLICY_INSECURE_BIND" ? `\n${API_BIND_FIX}` : "";
@@ -58,4 +63,14 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
+}
+
+/** A port taken or forbidden, said in one line instead of a stack trace. */
+function describeListenFailure(error: unknown): string | undefined {
+  const failure = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (failure.syscall !== "listen") return undefined;
+  const where = `${failure.address ?? "?"}:${failure.port ?? "?"}`;
+  if (failure.code === "EADDRINUSE") return `cannot listen on ${where}: the port is in use (another node-mirth?); choose another with PORT / HTTPS_PORT or [api] port.`;
+  if (failure.code === "EACCES") return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose a port above 1024.`;
+  return `cannot listen on ${where}: ${failure.message}`;
 }

@@ -62,3 +62,15 @@ describe("the API bind guard", () => {
     expect(server.logs.some((line) => line.includes('"bind":"insecure-allowed"'))).toBe(true);
   });
 });
+
+describe("node-mirth serve start-up failures", () => {
+  it("says in one line when the API port is taken, and exits 1", async () => {
+    await using server = await startTestServer();
+    await using dir = await createTempDir();
+    const port = new URL(server.url).port;
+    const result = await serve({ PORT: port, MIRTH_DATA_DIR: join(dir.path, "data") });
+    expect(result.code).toBe(1);
+    expect(result.stderr.toString()).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+    expect(result.stderr.toString()).not.toMatch(/\n\s+at /);
+  });
+});
