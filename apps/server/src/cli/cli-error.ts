@@ -17,8 +17,6 @@ export const CLI_ERROR_CODES = {
   ERR_CLI_INVALID_INPUT: "An argument, option or input file is not valid.",
   ERR_CLI_PASSWORD_UNAVAILABLE:
     "No password: pass --password-stdin or run in a terminal to be asked.",
-  ERR_CLI_INSECURE_URL:
-    "The URL is plain http to a host that is not loopback; sessions and passwords would cross the network in clear.",
   ERR_CLI_UNHEALTHY: "The server answered the health check as not ready.",
   ERR_CLI_INTERNAL: "mirth-cli failed unexpectedly (a bug): the stack trace follows; please report it.",
 } as const;

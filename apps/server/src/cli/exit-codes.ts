@@ -35,7 +35,6 @@ const BY_CLI_CODE: Record<string, ExitCode> = {
   ERR_CLI_CHANNEL_AMBIGUOUS: EXIT.usage,
   ERR_CLI_INVALID_INPUT: EXIT.usage,
   ERR_CLI_PASSWORD_UNAVAILABLE: EXIT.usage,
-  ERR_CLI_INSECURE_URL: EXIT.usage,
   ERR_CLI_UNHEALTHY: EXIT.unhealthy,
 };
 

@@ -197,6 +197,11 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     expect(search.query.get("limit")).toBe("10");
     expect(run.stdout).toMatch(/^42\s+2026-11-24T08:00:00Z\s+source=TRANSFORMED d1=SENT\s+MRN=123$/m);
     expect(run.stdout).toContain("more: --before 42");
+    const byOption = await runBuiltCli(["messages", "search", "--channel", "MLLPS Receiver", "--before", "42"], { env });
+    expect(byOption.code).toBe(EXIT.ok);
+    expect(api.requests.at(-1)!.query.get("before")).toBe("42");
+    const twice = await runBuiltCli(["messages", "search", "mllps-rx", "--channel", "MLLPS Receiver"], { env });
+    expect(twice.code).toBe(EXIT.usage);
   });
 
   it("rejects a bad time or status before asking the server (exit 2)", async () => {

@@ -6,11 +6,13 @@ import {
   reprocessResponseSchema,
   type MessageSummaryRow,
 } from "../api-responses.js";
+import { CliError } from "../cli-error.js";
 import type { CliContext } from "../cli-context.js";
 import { formatFields, formatTable, formatTime, printable } from "../format-table.js";
 import { resolveChannel } from "../resolve-channel.js";
 
 interface SearchFlags {
+  channel?: string;
   status?: MessageStatus[];
   from?: number;
   to?: number;
@@ -26,7 +28,8 @@ export function registerMessageCommands(program: Command, context: CliContext): 
   messages
     .command("search")
     .description("messages of a channel, newest first; --before pages back")
-    .argument("<channel>", "id or name")
+    .argument("[channel]", "id or name (or --channel)")
+    .option("--channel <channel>", "the channel, when not given as the argument")
     .addOption(new Option("-s, --status <status...>", "only these statuses").choices(MESSAGE_STATUSES))
     .option("--from <time>", "received at or after (ISO 8601, e.g. 2026-11-24T08:00:00Z)", parseTime)
     .option("--to <time>", "received before (ISO 8601)", parseTime)
@@ -34,7 +37,11 @@ export function registerMessageCommands(program: Command, context: CliContext): 
     .option("-m, --meta <key=value...>", "metadata column equals value", collectPair)
     .option("-n, --limit <n>", "at most this many (default 100)", positiveInteger)
     .option("--before <messageId>", "page: messages older than this id (the previous page's next cursor)", positiveInteger)
-    .action(async (idOrName: string, flags: SearchFlags) => {
+    .action(async (argument: string | undefined, flags: SearchFlags) => {
+      const idOrName = argument ?? flags.channel;
+      if (idOrName === undefined || (argument !== undefined && flags.channel !== undefined)) {
+        throw new CliError("ERR_CLI_INVALID_INPUT", "name the channel once: as the argument or with --channel.");
+      }
       const client = await context.sessionClient();
       const channel = await resolveChannel(client, idOrName);
       const page = await client.call({
