@@ -1,6 +1,6 @@
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createTempDir, makeTestPki, type TempDir } from "@node-mirth/test-peers";
+import { createTempDir, type TempDir } from "@node-mirth/test-peers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EXIT } from "../exit-codes.js";
 import { startApiDouble, type ApiDouble } from "./api-double.js";
@@ -338,15 +338,5 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     const run = await runBuiltCli(["health", "--url", "http://192.0.2.1:8080"], { env });
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toContain("ERR_POLICY_INSECURE_TLS");
-  });
-
-  it("certs inspect runs node-mirth-certs: JSON report for a PEM, its exit 1 for a missing file", async () => {
-    const pki = await makeTestPki(config.path);
-    const inspected = await runBuiltCli(["certs", "inspect", pki.serverCert, "--json"], { env });
-    expect(inspected.code).toBe(EXIT.ok);
-    expect(inspected.json()).toMatchObject({ format: "pem", file: pki.serverCert });
-    const missing = await runBuiltCli(["certs", "inspect", join(config.path, "absent.pem")], { env });
-    expect(missing.code).toBe(EXIT.failed);
-    expect(missing.stderr).toContain("node-mirth-certs: ERR_CERTS_");
   });
 });
