@@ -1,3 +1,6 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { ConnectionOptions } from "node:tls";
 import type { z } from "zod";
 import { CliError } from "./cli-error.js";
 
@@ -16,6 +19,8 @@ export interface ApiClientOptions {
   /** Sent as `X-Session-ID`; the CLI never uses the cookie. */
   sessionId?: string;
   timeoutMs: number;
+  /** For https: trust and client certificate (from @node-mirth/certs createClientTlsOptions). */
+  tls?: ConnectionOptions;
 }
 
 /** A parsed 2xx answer with its status (201 created vs 200 updated). */
@@ -24,19 +29,26 @@ export interface ApiResponse<T> {
   body: T;
 }
 
+/** An answer larger than this is not the API's (the biggest, a message with content, is far less). */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+interface RawAnswer {
+  status: number;
+  text: string;
+}
+
 /**
- * JSON over fetch to the node-mirth API. Every failure becomes a CliError: the server's
- * `{ code, message }` with its HTTP status, or an ERR_CLI_* code for the network.
+ * JSON over HTTP(S) to the node-mirth API. Every failure becomes a CliError: the server's
+ * `{ code, message }` with its HTTP status, or an ERR_CLI_* code for the network. node:https
+ * rather than fetch, because a client certificate (mTLS) needs the TLS options.
  */
 export class ApiClient {
   readonly baseUrl: string;
-  private readonly sessionId: string | undefined;
-  private readonly timeoutMs: number;
+  private readonly options: ApiClientOptions;
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl;
-    this.sessionId = options.sessionId;
-    this.timeoutMs = options.timeoutMs;
+    this.options = options;
   }
 
   async send<T>(request: ApiRequest<T>): Promise<ApiResponse<T>> {
@@ -47,40 +59,65 @@ export class ApiClient {
         url.searchParams.append(name, String(item));
     }
     const headers: Record<string, string> = { accept: "application/json" };
-    if (this.sessionId !== undefined) headers["x-session-id"] = this.sessionId;
-    if (request.body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
-    let text: string;
+    if (this.options.sessionId !== undefined) headers["x-session-id"] = this.options.sessionId;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let answer: RawAnswer;
     try {
-      response = await fetch(url, {
-        method: request.method,
-        headers,
-        redirect: "error",
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-      });
-      text = await response.text();
+      answer = await exchange(url, { method: request.method, headers, body, options: this.options });
     } catch (error) {
-      throw unreachable(error, { url: this.baseUrl, timeoutMs: this.timeoutMs });
+      throw unreachable(error, { url: this.baseUrl, timeoutMs: this.options.timeoutMs });
     }
-    const json = parseJson(text);
-    if (!response.ok) throw serverError(response.status, json);
+    const json = parseJson(answer.text);
+    if (answer.status < 200 || answer.status > 299) throw serverError(answer.status, json);
     const parsed = request.schema.safeParse(json);
     if (!parsed.success) {
       throw new CliError(
         "ERR_CLI_BAD_RESPONSE",
-        `${request.method} ${request.path} answered ${response.status} with a body mirth-cli does not understand (${parsed.error.issues
+        `${request.method} ${request.path} answered ${answer.status} with a body mirth-cli does not understand (${parsed.error.issues
           .slice(0, 3)
           .map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`)
           .join("; ")}); is ${this.baseUrl} a node-mirth server of this version?`,
       );
     }
-    return { status: response.status, body: parsed.data };
+    return { status: answer.status, body: parsed.data };
   }
 
   async call<T>(request: ApiRequest<T>): Promise<T> {
     return (await this.send(request)).body;
   }
+}
+
+/** One request and its whole answer; redirects are answers (3xx), never followed. */
+function exchange(
+  url: URL,
+  what: { method: string; headers: Record<string, string>; body: string | undefined; options: ApiClientOptions },
+): Promise<RawAnswer> {
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: what.method,
+        headers: what.headers,
+        signal: AbortSignal.timeout(what.options.timeoutMs),
+        ...(url.protocol === "https:" ? what.options.tls : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`the answer exceeds ${MAX_RESPONSE_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(what.body);
+  });
 }
 
 function parseJson(text: string): unknown {
@@ -106,15 +143,15 @@ function serverError(status: number, body: unknown): CliError {
 
 function unreachable(error: unknown, where: { url: string; timeoutMs: number }): CliError {
   const name = (error as Error).name;
-  if (name === "TimeoutError") {
+  const causeName = (error as { cause?: { name?: string } }).cause?.name;
+  if (name === "TimeoutError" || causeName === "TimeoutError") {
     return new CliError(
       "ERR_CLI_SERVER_UNREACHABLE",
       `${where.url} did not answer within ${where.timeoutMs} ms (--timeout).`,
       { cause: error },
     );
   }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
   return new CliError(
     "ERR_CLI_SERVER_UNREACHABLE",
     `cannot reach ${where.url} (${reason}); is the server running, and is --url / MIRTH_URL right?`,

@@ -1,3 +1,5 @@
+import type { ConnectionOptions } from "node:tls";
+import { createClientTlsOptions } from "@node-mirth/certs";
 import { assertSecureOrAllowed, isLoopbackHost } from "@node-mirth/core";
 import { ApiClient } from "./api-client.js";
 import { CliError } from "./cli-error.js";
@@ -20,6 +22,11 @@ export interface GlobalOptions {
   url?: string;
   json?: boolean;
   timeout?: number;
+  /** CA bundle PEM the server certificate must chain to (else Node's roots + NODE_EXTRA_CA_CERTS). */
+  ca?: string;
+  /** Client certificate chain and key PEM, when the API requires mTLS. */
+  cert?: string;
+  key?: string;
 }
 
 /** Per invocation: the global options, the server URL, the session and how to print. */
@@ -71,14 +78,14 @@ export class CliContext {
 
   /** A client without a session: health and login. */
   anonymousClient(): ApiClient {
-    return new ApiClient({ baseUrl: this.baseUrl(), timeoutMs: this.timeoutMs() });
+    return new ApiClient({ baseUrl: this.baseUrl(), timeoutMs: this.timeoutMs(), tls: this.tlsOptions() });
   }
 
   /** A client carrying the stored session for this URL; ERR_CLI_NOT_LOGGED_IN without one. */
   async sessionClient(): Promise<ApiClient> {
     const baseUrl = this.baseUrl();
     const session = await this.session(baseUrl);
-    return new ApiClient({ baseUrl, sessionId: session.sessionId, timeoutMs: this.timeoutMs() });
+    return new ApiClient({ baseUrl, sessionId: session.sessionId, timeoutMs: this.timeoutMs(), tls: this.tlsOptions() });
   }
 
   async session(baseUrl: string): Promise<StoredSession> {
@@ -92,6 +99,22 @@ export class CliContext {
   /** Prints `data` as JSON with --json, else the human text. */
   print(data: unknown, human: () => string): void {
     this.io.stdout(this.json ? `${JSON.stringify(data, null, 2)}\n` : human());
+  }
+
+  /** The same TLS floor and verification as every node-mirth client, from @node-mirth/certs. */
+  private tlsOptions(): ConnectionOptions {
+    const { ca, cert, key } = this.globals();
+    if (cert !== undefined && key === undefined) {
+      throw new CliError("ERR_CLI_INVALID_INPUT", "--cert needs --key (the client certificate's private key).");
+    }
+    return createClientTlsOptions(
+      {
+        ...(ca === undefined ? {} : { trustStorePath: ca }),
+        ...(key === undefined ? {} : { keyStorePath: key }),
+        ...(cert === undefined ? {} : { certStorePath: cert }),
+      },
+      { env: this.io.env, onWarning: (warning) => this.io.stderr(`mirth-cli: warning: ${warning.message}\n`) },
+    );
   }
 
   private timeoutMs(): number {

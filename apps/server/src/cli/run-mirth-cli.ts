@@ -27,6 +27,9 @@ export async function runMirthCli(argv: readonly string[], io: CliIo): Promise<n
     .option("--url <url>", "server base URL (default $MIRTH_URL, else http://127.0.0.1:8080)")
     .option("--json", "machine-readable JSON on standard output (errors too)")
     .option("--timeout <ms>", "give up on the server after this long (default 30000)", timeoutMs)
+    .option("--ca <file>", "CA bundle PEM that issued the server's certificate (or NODE_EXTRA_CA_CERTS)")
+    .option("--cert <file>", "client certificate chain PEM, when the API requires mTLS")
+    .option("--key <file>", "the client certificate's private key PEM")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError("(add --help for usage)");

@@ -1,4 +1,5 @@
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { createTempDir, type TempDir } from "@node-mirth/test-peers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -325,6 +326,21 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     const down = await runBuiltCli(["health", "--url", url], { env });
     expect(down.code).toBe(EXIT.unreachable);
     expect(down.stderr).toContain("ERR_CLI_SERVER_UNREACHABLE");
+  });
+
+  it("gives up after --timeout on a server that accepts and never answers (exit 7)", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const run = await runBuiltCli(["health", "--timeout", "300", "--url", `http://127.0.0.1:${port}`], { env });
+      expect(run.code).toBe(EXIT.unreachable);
+      expect(run.stderr).toContain("did not answer within 300 ms");
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it("exits 7 on an answer that is not the API's JSON", async () => {

@@ -44,6 +44,23 @@ describeWithPeers("mirth-cli (built binary) against a running node-mirth", ["ope
     expect(untrusted.stderr).toMatch(/ERR_CLI_SERVER_UNREACHABLE: cannot reach https:\/\/127\.0\.0\.1:\d+ \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/);
   });
 
+  it("over mTLS presents --cert/--key; a server requiring client certificates refuses the CLI without them", async () => {
+    await using server = await startTestServer({
+      env: { TLS_CERT: pki.serverCert, TLS_KEY: pki.serverKey },
+      config: { api: { tls_client_ca_file: pki.caCert } },
+    });
+    const httpsUrl = server.httpsUrl!;
+    const withCert = await runBuiltCli(["health", "--url", httpsUrl, "--ca", pki.caCert, "--cert", pki.clientCert, "--key", pki.clientKey], { env });
+    expect(withCert.stderr).toBe("");
+    expect(withCert.code).toBe(EXIT.ok);
+    const stranger = await runBuiltCli(["health", "--url", httpsUrl, "--ca", pki.caCert, "--cert", pki.strangerCert, "--key", pki.strangerKey], { env });
+    expect(stranger.code).toBe(EXIT.unreachable);
+    const without = await runBuiltCli(["health", "--url", httpsUrl, "--ca", pki.caCert], { env });
+    expect(without.code).toBe(EXIT.unreachable);
+    const halfPair = await runBuiltCli(["health", "--url", httpsUrl, "--cert", pki.clientCert], { env });
+    expect(halfPair.code).toBe(EXIT.usage);
+  });
+
   it("certs inspect runs node-mirth-certs: JSON report for a PEM, its exit 1 for a missing file", async () => {
     const inspected = await runBuiltCli(["certs", "inspect", pki.serverCert, "--json"], { env });
     expect(inspected.code).toBe(EXIT.ok);
