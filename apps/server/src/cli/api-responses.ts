@@ -92,15 +92,7 @@ export type MessageDetailBody = z.infer<typeof messageDetailSchema>;
 
 export const reprocessResponseSchema = z.looseObject({});
 
-export const queueEntrySchema = z.looseObject({
-  messageId: z.number(),
-  connectorId: z.string(),
-  status: messageStatusSchema,
-  sendAttempts: z.number().optional(),
-  deadLetter: z.boolean().optional(),
-  error: z.string().optional(),
-  updatedAt: z.number().optional(),
-});
+export const queueEntrySchema = connectorMessageSchema.extend({ messageId: z.number() });
 export type QueueEntry = z.infer<typeof queueEntrySchema>;
 
 export const queueListResponseSchema = z.array(queueEntrySchema);
