@@ -1,3 +1,4 @@
+import dcmjs from "dcmjs";
 import dcmjsDimse from "dcmjs-dimse";
 
 /**
@@ -15,6 +16,8 @@ export type DimseCEchoResponse = InstanceType<typeof responses.CEchoResponse>;
 
 // The library logs every PDU at info level (AE titles, UIDs); our classes report what matters.
 log.setLevel("silent");
+// dcmjs warns on the console about a header cut short, which readDicomTags does on purpose.
+dcmjs.log.setLevel("silent");
 
 export const TransferSyntax = {
   ImplicitVRLittleEndian: "1.2.840.10008.1.2",
