@@ -1,4 +1,4 @@
-import type { ConnectionOptions, TlsOptions } from "node:tls";
+import { getCiphers, type ConnectionOptions, type TlsOptions } from "node:tls";
 import { createClientTlsOptions, createServerTlsOptions, type CertsOptions, type TlsPropertiesInput } from "@node-mirth/certs";
 import { assertSecureOrAllowed, type PolicyWarningHandler } from "@node-mirth/core";
 import { z } from "zod";
@@ -74,6 +74,11 @@ function certsProperties(props: DicomTlsProperties, role: "server" | "client"): 
   }
 }
 
+/** Whether the OpenSSL Node.js links still has the DICOM basic profile's cipher (3.x builds often do not). */
+export function tripleDesAvailable(): boolean {
+  return getCiphers().includes("des-cbc3-sha");
+}
+
 /** The core insecure-TLS gate: refused (ERR_POLICY_INSECURE_TLS) unless the escape is set, then a loud warning. */
 function refuse3desWithoutEscape(props: DicomTlsProperties, options: DicomTlsBuildOptions): void {
   if (props.tls !== "3des") return;
@@ -81,6 +86,12 @@ function refuse3desWithoutEscape(props: DicomTlsProperties, options: DicomTlsBui
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
   });
+  if (!tripleDesAvailable()) {
+    throw new DicomError(
+      "ERR_DICOM_INVALID_OPTIONS",
+      `tls mode 3des: the OpenSSL of this Node.js (${process.versions.openssl}) has no 3DES suites, so TLS_RSA_WITH_3DES_EDE_CBC_SHA cannot be offered; use bcp195 (the peer must support BCP 195) or aes`,
+    );
+  }
 }
 
 export interface DicomTlsBuildOptions {

@@ -13,6 +13,7 @@ export {
   createDicomClientTls,
   createDicomServerTls,
   DICOM_TLS_MODES,
+  tripleDesAvailable,
   parseDicomTlsProperties,
   type DicomTlsBuildOptions,
   type DicomTlsMode,
