@@ -274,7 +274,7 @@ export class DicomListener {
       maxInstanceBytes: options.maxInstanceBytes ?? 4 * 1024 ** 3,
       spoolDirectory: options.spoolDirectory,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
-      onInstance: options.onInstance,
+      onInstance: (instance) => options.onInstance(instance),
     };
   }
 

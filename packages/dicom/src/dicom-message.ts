@@ -54,7 +54,7 @@ export function parseDicomMessage(content: string): DicomInstanceFacts {
   }
   const facts = z.object({ [DICOM_MESSAGE_KEY]: dicomInstanceSchema }).safeParse(parsed);
   if (!facts.success) throw invalid(`${DICOM_MESSAGE_KEY} is missing or malformed (${facts.error.issues[0]?.message ?? "invalid"})`);
-  return facts.data[DICOM_MESSAGE_KEY] as DicomInstanceFacts;
+  return facts.data[DICOM_MESSAGE_KEY];
 }
 
 /** The Part-10 bytes of a stored message, checked against its recorded size and SHA-256. */

@@ -160,7 +160,7 @@ export class DicomSender {
         clearTimeout(timer);
         resolve();
       });
-      socket.once("error", (error) => {
+      socket.once("error", (error: Error) => {
         clearTimeout(timer);
         reject(senderError("ERR_DICOM_CONNECT_FAILED", `could not connect to ${host}:${port}: ${error.message}`, error));
       });

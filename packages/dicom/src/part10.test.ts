@@ -11,7 +11,7 @@ const aeTitle = fc.stringMatching(/^[A-Z0-9_]{1,16}$/);
 describe("Part-10 file meta information", () => {
   it("reads back what it writes, and the dataset starts right after the meta group", () => {
     fc.assert(
-      fc.property(uid, uid, uid, fc.option(aeTitle, { nil: undefined }), fc.uint8Array({ maxLength: 64 }), (sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAeTitle, dataset) => {
+      fc.property(fc.record({ sopClassUid: uid, sopInstanceUid: uid, transferSyntaxUid: uid, sourceAeTitle: fc.option(aeTitle, { nil: undefined }), dataset: fc.uint8Array({ maxLength: 64 }) }), ({ sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAeTitle, dataset }) => {
         const meta = writePart10Meta({
           sopClassUid,
           sopInstanceUid,
