@@ -1,0 +1,289 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { AuditLog } from "../audit/audit-types.js";
+import type { AuthConfig } from "./auth-config.js";
+import { AuthError } from "./auth-errors.js";
+import { createAuthHandlers } from "./auth-handlers.js";
+import { usernameSchema } from "./auth-schemas.js";
+import type { AuthService, CreatedUser, LoginInput, LoginResult, Principal, Role, UpdateUserInput, User } from "./auth-types.js";
+import { base32Decode } from "./base32.js";
+import { decoyPasswordHash, hashPassword, verifyPassword } from "./password-hash.js";
+import { sessionIdFromRequest } from "./request-session.js";
+import { SessionStore } from "./session-store.js";
+import { generateTotpSecret, matchTotp, otpauthUri } from "./totp.js";
+import { base32Encode } from "./base32.js";
+import { toUser, UserRepository, type UserRow } from "./user-repository.js";
+
+export interface CreateAuthServiceOptions {
+  db: DatabaseSync;
+  config: AuthConfig;
+  audit: AuditLog;
+  clock?: () => number;
+  /** Read for TLS_ENABLED and NODE_ENV (the Secure cookie flag); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const LOGIN_ACTION = "auth.login";
+
+/**
+ * Local accounts, MFA and sessions. Every login attempt, success or not, is appended to the
+ * audit log with its reason; passwords, codes and session ids never are.
+ */
+export function createAuthService(options: CreateAuthServiceOptions): AuthService {
+  const { config, audit } = options;
+  const clock = options.clock ?? Date.now;
+  const users = new UserRepository(options.db);
+  const endListeners = new Set<(sessionId: string) => void>();
+  const sessions = new SessionStore({
+    idleMs: config.session_idle_timeout_seconds * 1000,
+    absoluteMs: config.session_absolute_timeout_seconds * 1000,
+    clock,
+    onEnd: (session, reason) => {
+      if (reason === "idle" || reason === "absolute") {
+        const row = users.byId(session.userId);
+        audit.append({ actor: row?.username ?? "system", action: "auth.session_expired", outcome: "success", details: { reason } });
+      }
+      for (const listener of endListeners) {
+        try {
+          listener(session.id);
+        } catch {
+          // One subscriber failing (a WebSocket already gone) must not keep others open.
+        }
+      }
+    },
+  });
+  let decoy: Promise<string> | undefined;
+
+  const requireRow = (id: number): UserRow => {
+    const row = users.byId(id);
+    if (row === undefined) throw new AuthError("ERR_AUTH_USER_NOT_FOUND", undefined, { details: { id } });
+    return row;
+  };
+
+  const checkPasswordLength = (password: string) => {
+    if ([...password].length < config.password_min_length) {
+      throw new AuthError("ERR_AUTH_WEAK_PASSWORD", `the password needs at least ${config.password_min_length} characters`, {
+        details: { minLength: config.password_min_length },
+      });
+    }
+  };
+
+  const uriFor = (username: string, secret: string) =>
+    otpauthUri({ secret: base32Decode(secret)!, issuer: config.totp_issuer, account: username });
+
+  /** Counts a wrong password or code; at the threshold the account locks and the counter restarts. */
+  const recordFailure = (row: UserRow, now: number): boolean => {
+    const failures = (users.byId(row.id)?.failed_logins ?? row.failed_logins) + 1;
+    if (failures >= config.lockout_threshold) {
+      users.update(row.id, { failed_logins: 0, locked_until: now + config.lockout_duration_seconds * 1000 });
+      audit.append({
+        actor: row.username,
+        action: "auth.lockout",
+        target: row.username,
+        outcome: "success",
+        details: { failures, lockedForSeconds: config.lockout_duration_seconds },
+      });
+      return true;
+    }
+    users.update(row.id, { failed_logins: failures });
+    return false;
+  };
+
+  const login = async (input: LoginInput): Promise<LoginResult> => {
+    if (input.previousSessionId !== undefined) sessions.end(input.previousSessionId, "rotated");
+    const actor = input.username.slice(0, 64);
+    const failed = (reason: string, error: AuthError): never => {
+      audit.append({
+        actor,
+        action: LOGIN_ACTION,
+        outcome: "failure",
+        details: { reason, ...(input.remoteAddress === undefined ? {} : { remoteAddress: input.remoteAddress }) },
+      });
+      throw error;
+    };
+    const row = users.byUsername(input.username);
+    if (row === undefined) {
+      // Same argon2 cost as a real account, so timing does not tell which usernames exist.
+      decoy ??= decoyPasswordHash();
+      await verifyPassword(input.password, await decoy);
+      return failed("unknown-user", new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
+    }
+    const startedAt = clock();
+    if (row.locked_until !== null && row.locked_until > startedAt) {
+      return failed(
+        "locked",
+        new AuthError("ERR_AUTH_LOCKED_OUT", undefined, { details: { retryAfterSeconds: Math.ceil((row.locked_until - startedAt) / 1000) } }),
+      );
+    }
+    if (!(await verifyPassword(input.password, row.password_hash))) {
+      const locked = recordFailure(row, clock());
+      return failed(locked ? "bad-password-locked" : "bad-password", new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
+    }
+    const now = clock();
+    const confirmsEnrollment = row.totp_secret !== null && row.mfa_confirmed === 0;
+    let totpStep = row.totp_last_step;
+    if (row.totp_secret === null && config.mfa_required) {
+      return failed(
+        "mfa-not-enrolled",
+        new AuthError("ERR_AUTH_MFA_REQUIRED", "this account has no authenticator enrolled yet; an admin must start MFA enrollment"),
+      );
+    }
+    if (row.totp_secret !== null) {
+      if (input.totp === undefined) return failed("mfa-code-missing", new AuthError("ERR_AUTH_MFA_REQUIRED"));
+      const step = matchTotp(base32Decode(row.totp_secret)!, { code: input.totp, atMs: now });
+      if (step === undefined || step <= row.totp_last_step) {
+        const locked = recordFailure(row, now);
+        const reason = step === undefined ? "bad-totp" : "replayed-totp";
+        return failed(locked ? `${reason}-locked` : reason, new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
+      }
+      totpStep = step;
+    }
+    users.update(row.id, {
+      failed_logins: 0,
+      locked_until: null,
+      last_login_at: now,
+      totp_last_step: totpStep,
+      ...(confirmsEnrollment ? { mfa_confirmed: 1 } : {}),
+    });
+    const session = sessions.create(row.id);
+    audit.append({
+      actor: row.username,
+      action: LOGIN_ACTION,
+      outcome: "success",
+      details: {
+        ...(confirmsEnrollment ? { mfaEnrollmentConfirmed: true } : {}),
+        ...(input.remoteAddress === undefined ? {} : { remoteAddress: input.remoteAddress }),
+      },
+    });
+    return { sessionId: session.id, user: toUser(requireRow(row.id), now) };
+  };
+
+  const principalOf = (sessionId: string | undefined): Principal | undefined => {
+    if (sessionId === undefined) return undefined;
+    const session = sessions.touch(sessionId);
+    if (session === undefined) return undefined;
+    const row = users.byId(session.userId);
+    if (row === undefined) {
+      sessions.end(sessionId, "user-removed");
+      return undefined;
+    }
+    return { userId: row.id, username: row.username, role: row.role, sessionId };
+  };
+
+  const refuseLastAdmin = (row: UserRow) => {
+    if (row.role === "admin" && users.countAdmins() <= 1) {
+      throw new AuthError("ERR_AUTH_LAST_ADMIN", undefined, { details: { username: row.username } });
+    }
+  };
+
+  const service: Omit<AuthService, "handlers"> = {
+    authenticate: (req, res, next) => {
+      const sessionId = sessionIdFromRequest(req);
+      if (sessionId === undefined) {
+        next(new AuthError("ERR_AUTH_REQUIRED"));
+        return;
+      }
+      const principal = principalOf(sessionId);
+      if (principal === undefined) {
+        next(new AuthError("ERR_AUTH_SESSION_EXPIRED"));
+        return;
+      }
+      res.locals.principal = principal;
+      next();
+    },
+
+    principalFromRequest: (req) => principalOf(sessionIdFromRequest(req)),
+
+    onSessionEnd(listener) {
+      endListeners.add(listener);
+      return () => {
+        endListeners.delete(listener);
+      };
+    },
+
+    login,
+
+    logout(sessionId) {
+      const row = sessionOwner(sessionId);
+      if (sessions.end(sessionId, "logout")) {
+        audit.append({ actor: row ?? "unknown", action: "auth.logout", outcome: "success" });
+      }
+    },
+
+    async createUser(input): Promise<CreatedUser> {
+      const username = usernameSchema.safeParse(input.username);
+      if (!username.success) throw new AuthError("ERR_AUTH_INVALID_INPUT", `username: ${username.error.issues[0]?.message}`);
+      checkPasswordLength(input.password);
+      if (users.byUsername(input.username) !== undefined) {
+        throw new AuthError("ERR_AUTH_USER_EXISTS", undefined, { details: { username: input.username } });
+      }
+      const passwordHash = await hashPassword(input.password);
+      const secret = config.mfa_required ? base32Encode(generateTotpSecret()) : null;
+      let id: number;
+      try {
+        id = users.insert({ username: input.username, role: input.role, passwordHash, totpSecret: secret, now: clock() });
+      } catch (error) {
+        // Two creations of one name raced past the check above; the UNIQUE index decided.
+        if (users.byUsername(input.username) !== undefined) {
+          throw new AuthError("ERR_AUTH_USER_EXISTS", undefined, { details: { username: input.username }, cause: error });
+        }
+        throw error;
+      }
+      const user = toUser(requireRow(id), clock());
+      return secret === null ? { user } : { user, otpauthUri: uriFor(user.username, secret) };
+    },
+
+    listUsers: () => users.all().map((row) => toUser(row, clock())),
+
+    getUser: (id) => toUser(requireRow(id), clock()),
+
+    findUserByUsername(username) {
+      const row = users.byUsername(username);
+      return row === undefined ? undefined : toUser(row, clock());
+    },
+
+    async updateUser(id, input: UpdateUserInput): Promise<User> {
+      const row = requireRow(id);
+      if (input.password !== undefined) checkPasswordLength(input.password);
+      if (input.role !== undefined && input.role !== "admin") refuseLastAdmin(row);
+      const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
+      users.update(id, {
+        ...(input.role === undefined ? {} : { role: input.role }),
+        ...(passwordHash === undefined ? {} : { password_hash: passwordHash, failed_logins: 0, locked_until: null }),
+        updated_at: clock(),
+      });
+      // A new password ends every session opened with the old one.
+      if (passwordHash !== undefined) sessions.endForUser(id, "credentials-changed");
+      return toUser(requireRow(id), clock());
+    },
+
+    deleteUser(id) {
+      const row = requireRow(id);
+      refuseLastAdmin(row);
+      users.remove(id);
+      sessions.endForUser(id, "user-removed");
+    },
+
+    setRole(id, role: Role) {
+      const row = requireRow(id);
+      if (role !== "admin") refuseLastAdmin(row);
+      users.update(id, { role, updated_at: clock() });
+      return toUser(requireRow(id), clock());
+    },
+
+    enrollMfa(id) {
+      const row = requireRow(id);
+      const secret = base32Encode(generateTotpSecret());
+      users.update(id, { totp_secret: secret, mfa_confirmed: 0, totp_last_step: -1, updated_at: clock() });
+      return { otpauthUri: uriFor(row.username, secret) };
+    },
+
+    close: () => sessions.close(),
+  };
+
+  function sessionOwner(sessionId: string): string | undefined {
+    const session = sessions.touch(sessionId);
+    return session === undefined ? undefined : users.byId(session.userId)?.username;
+  }
+
+  return { ...service, handlers: createAuthHandlers({ service, env: options.env ?? process.env, config }) };
+}
