@@ -1,6 +1,7 @@
 import { TLS_VERSIONS } from "@node-mirth/certs";
 import { egressConfigSchema } from "@node-mirth/core";
 import { z } from "zod";
+import { authConfigSchema } from "../auth/auth-config.js";
 
 /** Ports and booleans may arrive as strings from environment overrides. */
 const port = z
@@ -114,6 +115,7 @@ export const serverConfigSchema = z.strictObject({
   inbound: inboundSchema.default(inboundSchema.parse({})),
   egress: egressConfigSchema.default(egressConfigSchema.parse({})),
   store: storeSchema.default({}),
+  auth: authConfigSchema.default(authConfigSchema.parse({})),
   logging: loggingSchema.default(loggingSchema.parse({})),
   cluster: clusterSchema.default({ enabled: false }),
 });

@@ -4,7 +4,11 @@ import { mkdirSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import type { DestinationStream, Logger } from "pino";
+import { createAuditLog } from "../audit/audit-log.js";
+import type { AuditLog } from "../audit/audit-types.js";
+import { openServerDatabase } from "../auth/server-database.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { demoConfigurationMap } from "../demo/demo-channels.js";
 import { createServerLogger } from "../logging/create-logger.js";
@@ -34,6 +38,10 @@ export interface RunningServer {
   /** Set when the API has a certificate: where the API is. */
   httpsUrl?: string;
   engine: Engine;
+  /** The hash-chained audit log in server.db. */
+  audit: AuditLog;
+  /** server.db (users, audit log); tests read it to check what was written. */
+  serverDb: DatabaseSync;
   logger: Logger;
   logLines: LogLineTee;
   /** Stops the listeners (draining with the shutdown deadline), the engine and the stores; idempotent. */
@@ -59,6 +67,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const channelsDir = join(dataDir, "channels");
   mkdirSync(channelsDir, { recursive: true, mode: 0o700 });
+  const serverDb = openServerDatabase(join(dataDir, "server.db"));
+  const audit = createAuditLog(serverDb);
   const store = new SqliteStore({ dataDir });
   const engine = createEngine({
     store,
@@ -77,6 +87,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await engine.close();
       stopLogging();
       await store.close();
+      serverDb.close();
       logger.info("node-mirth stopped");
       logger.flush();
     })();
@@ -96,7 +107,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const plain = createHttpServer(app);
     servers.push(plain);
     const port = await listen(plain, { port: plan.port, host: plan.host });
-    const running: RunningServer = { url: urlOf("http", plan.host, port), engine, logger, logLines: lines, close };
+    const running: RunningServer = { url: urlOf("http", plan.host, port), engine, audit, serverDb, logger, logLines: lines, close };
     if (plan.https !== undefined) {
       const secure = createHttpsServer(plan.https.tls, app);
       servers.push(secure);

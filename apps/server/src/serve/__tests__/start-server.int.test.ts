@@ -1,4 +1,5 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startTestServer } from "../../__tests__/start-test-server.js";
 
@@ -9,7 +10,8 @@ describe("startServer", () => {
     const live = await fetch(`${server.url}/api/health/live`);
     expect(live.status).toBe(200);
     const files = readdirSync(server.dataDir);
-    expect(files).toEqual(expect.arrayContaining(["channels", "messages.db"]));
+    expect(files).toEqual(expect.arrayContaining(["channels", "messages.db", "server.db"]));
+    expect(statSync(join(server.dataDir, "server.db")).mode & 0o077).toBe(0);
     expect(live.headers.get("x-powered-by")).toBeNull();
   });
 
