@@ -1,0 +1,78 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { RemoteFileError } from "./errors.js";
+
+/** A file as the ledger identifies it: where it is, and which version of it (size, mtime). */
+export interface LedgerKey {
+  /** Scheme, host and path: one ledger may serve several readers. */
+  location: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** `committed`: its messages are in the store, the after-action is pending. `done`: left in place on purpose. */
+export type LedgerState = "committed" | "done";
+
+function ledgerError(action: string, cause: unknown): RemoteFileError {
+  return new RemoteFileError("ERR_REMOTEFILE_LEDGER_FAILED", `processed-file ledger: ${action} failed: ${(cause as Error).message}`, { cause, details: { action } });
+}
+
+/**
+ * The processed-file ledger: one small SQLite file (WAL, synchronous=FULL) of the reader's
+ * own. A row is written, and synced, after a file's messages are committed and before the
+ * file is acknowledged (deleted or moved), so a crash in between never reads it twice; a
+ * file left in place stays `done` so it is not read again unless it changes.
+ */
+export class FileLedger {
+  readonly #db: DatabaseSync;
+  readonly #get: StatementSync;
+  readonly #put: StatementSync;
+  readonly #remove: StatementSync;
+
+  constructor(path: string) {
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      this.#db = new DatabaseSync(path);
+      this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+      this.#db.exec(
+        "CREATE TABLE IF NOT EXISTS processed_files (location TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (location, size, mtime_ms))",
+      );
+      this.#get = this.#db.prepare("SELECT state FROM processed_files WHERE location = ? AND size = ? AND mtime_ms = ?");
+      this.#put = this.#db.prepare("INSERT OR REPLACE INTO processed_files (location, size, mtime_ms, state, at) VALUES (?, ?, ?, ?, ?)");
+      this.#remove = this.#db.prepare("DELETE FROM processed_files WHERE location = ? AND size = ? AND mtime_ms = ?");
+    } catch (error) {
+      throw ledgerError("opening", error);
+    }
+  }
+
+  state(key: LedgerKey): LedgerState | undefined {
+    try {
+      const row = this.#get.get(key.location, key.size, Math.floor(key.mtimeMs)) as { state: LedgerState } | undefined;
+      return row?.state;
+    } catch (error) {
+      throw ledgerError("reading", error);
+    }
+  }
+
+  record(key: LedgerKey, state: LedgerState): void {
+    try {
+      this.#put.run(key.location, key.size, Math.floor(key.mtimeMs), state, Date.now());
+    } catch (error) {
+      throw ledgerError("writing", error);
+    }
+  }
+
+  /** After the file was deleted or moved: the row has done its job. */
+  forget(key: LedgerKey): void {
+    try {
+      this.#remove.run(key.location, key.size, Math.floor(key.mtimeMs));
+    } catch (error) {
+      throw ledgerError("writing", error);
+    }
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
