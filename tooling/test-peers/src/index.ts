@@ -21,3 +21,5 @@ export {
 
 /** Absolute path of a `node --import` hook that runs workspace TypeScript from source. */
 export const TS_SOURCE_HOOK: string = new URL("./ts-source-hook.ts", import.meta.url).pathname;
+export { startSshd, type RunningSshd } from "./start-sshd.js";
+export { startVsftpd, type RunningVsftpd, type StartVsftpdOptions } from "./start-vsftpd.js";
