@@ -94,8 +94,8 @@ export function createAuditLog(db: DatabaseSync, options: AuditLogOptions = {}):
   };
 }
 
-function entryHash(entry: Omit<AuditEntry, "hash">): string {
-  const { prevHash, ...body } = entry;
+function entryHash(entry: Omit<AuditEntry, "hash"> & { hash?: string }): string {
+  const { prevHash, hash: _stored, ...body } = entry;
   return createHash("sha256").update(prevHash).update("\n").update(canonicalJson(body)).digest("hex");
 }
 

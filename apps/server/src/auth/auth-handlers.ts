@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import type { AuthConfig } from "./auth-config.js";
 import { AuthError } from "./auth-errors.js";
-import { createUserBodySchema, loginBodySchema, updateUserBodySchema } from "./auth-schemas.js";
+import { createUserBodySchema, enrollMfaBodySchema, loginBodySchema, updateUserBodySchema } from "./auth-schemas.js";
 import type { AuthHandlers, AuthService, Principal } from "./auth-types.js";
 import { clearedSessionCookie, sessionCookie, sessionIdFromRequest, wantsSecureCookie } from "./request-session.js";
 
@@ -85,10 +85,18 @@ export function createAuthHandlers(options: AuthHandlersOptions): AuthHandlers {
     },
 
     enrollMfa(req, res) {
-      const id = userIdParam(req);
-      requireSelfOrAdmin(principalOf(res), id);
+      const principal = principalOf(res);
+      const params = req.params as Record<string, string | undefined>;
+      // `/api/users/current/_enrollMfa` has no id: the logged-in account.
+      const id = params.userId === undefined && params.id === undefined ? principal.userId : userIdParam(req);
+      requireSelfOrAdmin(principal, id);
+      const body = parseBody(enrollMfaBodySchema, req.body);
       res.set("Cache-Control", "no-store");
-      res.json(service.enrollMfa(id));
+      if (body.totp === undefined) {
+        res.json(service.enrollMfa(id));
+        return;
+      }
+      res.json(service.confirmMfa(id, body.totp));
     },
   } satisfies Record<keyof AuthHandlers, RequestHandler>;
 }
@@ -114,8 +122,10 @@ function principalOf(res: Response): Principal {
   return principal;
 }
 
+/** S-API names the parameter `userId`; `id` is accepted too. */
 function userIdParam(req: Request): number {
-  const raw = req.params.id;
+  const params = req.params as Record<string, string | undefined>;
+  const raw = params.userId ?? params.id;
   if (typeof raw !== "string" || !/^\d{1,15}$/.test(raw)) throw new AuthError("ERR_AUTH_USER_NOT_FOUND");
   return Number(raw);
 }

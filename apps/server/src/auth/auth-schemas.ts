@@ -27,6 +27,9 @@ export const updateUserBodySchema = z
   .strictObject({ role: roleSchema.optional(), password: passwordSchema.optional() })
   .refine((body) => body.role !== undefined || body.password !== undefined, "give role or password");
 
+/** No code: start a new enrollment. With a code from the new secret: confirm it now instead of at the next login. */
+export const enrollMfaBodySchema = z.strictObject({ totp: z.string().regex(/^\d{6}$/, "six digits").optional() });
+
 export const userResponseSchema = z.strictObject({
   id: z.int(),
   username: z.string(),
@@ -41,3 +44,4 @@ export const userResponseSchema = z.strictObject({
 export const loginResponseSchema = z.strictObject({ sessionId: z.string(), user: userResponseSchema });
 export const createUserResponseSchema = z.strictObject({ user: userResponseSchema, otpauthUri: z.string().optional() });
 export const enrollMfaResponseSchema = z.strictObject({ otpauthUri: z.string() });
+export const confirmMfaResponseSchema = z.strictObject({ user: userResponseSchema });

@@ -277,6 +277,23 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
       return { otpauthUri: uriFor(row.username, secret) };
     },
 
+    confirmMfa(id, code) {
+      const row = requireRow(id);
+      const now = clock();
+      if (row.totp_secret === null || row.mfa_confirmed === 1) {
+        throw new AuthError("ERR_AUTH_INVALID_INPUT", "no enrollment is waiting for confirmation; start one first");
+      }
+      const step = matchTotp(base32Decode(row.totp_secret)!, { code, atMs: now });
+      if (step === undefined || step <= row.totp_last_step) {
+        recordFailure(row, now);
+        audit.append({ actor: row.username, action: "auth.mfa_confirm", outcome: "failure", details: { reason: "bad-totp" } });
+        throw new AuthError("ERR_AUTH_INVALID_CREDENTIALS", "the code does not match the new authenticator enrollment");
+      }
+      users.update(id, { mfa_confirmed: 1, totp_last_step: step, updated_at: now });
+      audit.append({ actor: row.username, action: "auth.mfa_confirm", outcome: "success" });
+      return { user: toUser(requireRow(id), now) };
+    },
+
     close: () => sessions.close(),
   };
 

@@ -77,7 +77,11 @@ export interface AuthHandlers {
   updateUser: RequestHandler;
   /** `DELETE /api/users/:id` → 204; ends the user's sessions. */
   deleteUser: RequestHandler;
-  /** `POST /api/users/:id/_enrollMfa` → `{ otpauthUri }` (admin, or the account itself). */
+  /**
+   * `POST /api/users/current/_enrollMfa` (or `/api/users/:userId/_enrollMfa`, admin or the
+   * account itself): `{}` → `{ otpauthUri }` starts an enrollment; `{ totp }` → `{ user }`
+   * confirms the pending one with a code (else the next login confirms it).
+   */
   enrollMfa: RequestHandler;
 }
 
@@ -99,6 +103,8 @@ export interface AuthService {
   setRole(id: number, role: Role): User;
   /** Starts (or restarts) TOTP enrollment; the next login must verify a code from it. */
   enrollMfa(id: number): { otpauthUri: string };
+  /** Confirms a pending enrollment with a code from the new secret; ERR_AUTH_INVALID_CREDENTIALS otherwise. */
+  confirmMfa(id: number, code: string): { user: User };
   handlers: AuthHandlers;
   /** Stops the session expiry timers. */
   close(): void;
