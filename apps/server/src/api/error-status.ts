@@ -1,0 +1,73 @@
+import type { CoreErrorCode } from "@node-mirth/core";
+import type { AuthErrorCode } from "../auth/auth-errors.js";
+import type { ApiErrorCode } from "./api-errors.js";
+
+/**
+ * The one place an error code becomes an HTTP status. Every code the API can meet is listed
+ * (a test checks the catalogues against this table); an unlisted code is a 500.
+ */
+const API_STATUS: Record<ApiErrorCode, number> = {
+  ERR_API_NOT_FOUND: 404,
+  ERR_API_FORBIDDEN: 403,
+  ERR_API_INVALID_REQUEST: 400,
+  ERR_API_MALFORMED_JSON: 400,
+  ERR_API_BODY_TOO_LARGE: 413,
+  ERR_API_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_API_CHANNEL_NOT_FOUND: 404,
+  ERR_API_CHANNEL_EXISTS: 409,
+  ERR_API_CHANNEL_ID_MISMATCH: 400,
+  ERR_API_NOT_READY: 503,
+  ERR_API_INTERNAL: 500,
+};
+
+const CORE_STATUS: Record<CoreErrorCode, number> = {
+  ERR_POLICY_INSECURE_BIND: 422,
+  ERR_POLICY_EGRESS_DENIED: 422,
+  ERR_POLICY_INSECURE_TLS: 422,
+  ERR_CONFIG_UNSET_VARIABLE: 422,
+  ERR_CHANNEL_INVALID: 422,
+  ERR_CHANNEL_NOT_DEPLOYED: 409,
+  ERR_CHANNEL_DEPLOY_SCRIPT_FAILED: 422,
+  ERR_CHANNEL_NOT_STARTED: 409,
+  ERR_CHANNEL_RECOVERY_FAILED: 500,
+  ERR_CONNECTOR_DUPLICATE_TYPE: 500,
+  ERR_STORE_CLOSED: 503,
+  ERR_STORE_WRITE_FAILED: 503,
+  ERR_ENGINE_CLOSED: 503,
+  ERR_MESSAGE_NOT_FOUND: 404,
+  ERR_MESSAGE_UNFINISHED: 409,
+  ERR_MESSAGE_CONTENT_NOT_STORED: 409,
+  ERR_SCRIPT_COMPILE: 422,
+  ERR_SCRIPT_NOT_COMPILED: 500,
+  ERR_SCRIPT_SANDBOX_DISPOSED: 500,
+  ERR_SCRIPT_SANDBOX_FAILED: 500,
+  ERR_TEMPLATE_INVALID: 422,
+  ERR_TEMPLATE_VALUE_MISSING: 422,
+};
+
+const AUTH_STATUS: Record<AuthErrorCode, number> = {
+  ERR_AUTH_REQUIRED: 401,
+  ERR_AUTH_SESSION_EXPIRED: 401,
+  ERR_AUTH_INVALID_CREDENTIALS: 401,
+  ERR_AUTH_MFA_REQUIRED: 401,
+  ERR_AUTH_LOCKED_OUT: 429,
+  ERR_AUTH_WEAK_PASSWORD: 400,
+  ERR_AUTH_INVALID_INPUT: 400,
+  ERR_AUTH_USER_EXISTS: 409,
+  ERR_AUTH_USER_NOT_FOUND: 404,
+  ERR_AUTH_LAST_ADMIN: 409,
+  ERR_AUTH_FORBIDDEN: 403,
+  ERR_AUTH_DATABASE_TOO_NEW: 500,
+};
+
+const STATUS_BY_CODE: ReadonlyMap<string, number> = new Map<string, number>([
+  ...Object.entries(API_STATUS),
+  ...Object.entries(CORE_STATUS),
+  ...Object.entries(AUTH_STATUS),
+]);
+
+/** The HTTP status for an error code; 500 for a code no table lists. */
+export function httpStatusOf(code: string): number {
+  return STATUS_BY_CODE.get(code) ?? 500;
+}
+
