@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
+import { runAdminCreate } from "./commands/admin-create-command.js";
 import { runSend } from "./commands/send-command.js";
 import { runServe } from "./commands/serve-command.js";
 
@@ -20,6 +21,19 @@ program
   .option("--demo", "install the demo channels into the data directory when absent")
   .action(async (options: { config?: string; allowInsecureBind?: boolean; demo?: boolean }) => {
     process.exitCode = await runServe(options);
+  });
+
+program
+  .command("admin")
+  .description("administration on the server's own data directory")
+  .command("create")
+  .description("create a local account (the first admin at first run); prints the otpauth:// URI to enrol")
+  .requiredOption("-u, --username <name>", "the new account's name")
+  .option("--role <role>", "admin, developer, operator or viewer", "admin")
+  .option("--password-stdin", "read the password from stdin (required: never an argument)")
+  .option("-c, --config <file>", "the server's node-mirth.toml, for [store] path and [auth]")
+  .action(async (options: { username: string; role: string; passwordStdin?: boolean; config?: string }) => {
+    process.exitCode = await runAdminCreate(options);
   });
 
 program

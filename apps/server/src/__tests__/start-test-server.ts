@@ -1,5 +1,9 @@
 import { createTempDir, type TempDir } from "@node-mirth/test-peers";
+import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
+import type { Role } from "../auth/auth-types.js";
+import { base32Decode } from "../auth/base32.js";
+import { hotp, TOTP_PERIOD_MS, totpStep } from "../auth/totp.js";
 import { parseServerConfig } from "../config/load-server-config.js";
 import type { ServerConfigInput } from "../config/server-config.js";
 import { startServer, type RunningServer } from "../serve/start-server.js";
@@ -12,10 +16,30 @@ export interface TestServerOverrides {
   allowInsecureBind?: boolean;
   /** Reuse a data directory (restart tests); default a fresh temp dir removed at close. */
   dataDir?: string;
+  /** The auth service's clock: move it to test session timeouts and lockout expiry. */
+  clock?: () => number;
+}
+
+export interface TestUser {
+  username: string;
+  password: string;
+  /** Base32 TOTP secret from the enrollment URI; undefined when MFA is not required. */
+  totpSecret: string | undefined;
+  otpauthUri: string | undefined;
+  /**
+   * Logs in over HTTP (`POST /api/users/_login`) with the password and a fresh TOTP code.
+   * Codes are never reused (the server refuses replays): each call takes the next 30-s step
+   * within the accepted drift, so up to three logins per user per step of the server clock.
+   */
+  login(): Promise<{ sessionId: string; cookie: string }>;
+  /** The TOTP code a login would use next (consumes it). */
+  nextTotp(): string;
 }
 
 export interface TestServer extends RunningServer, AsyncDisposable {
   dataDir: string;
+  /** A local account with a random 24-character password, MFA enrolled (not yet confirmed). */
+  createTestUser(options?: { role?: Role; username?: string }): Promise<TestUser>;
   /** Every log line the server wrote (JSON, already redacted). */
   logLines: RunningServer["logLines"];
   logs: string[];
@@ -51,6 +75,7 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
       env: { ...env },
       allowInsecureBind: overrides.allowInsecureBind ?? false,
       logDestination,
+      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
     });
   } catch (error) {
     await temp?.remove();
@@ -60,5 +85,39 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
     await running.close();
     await temp?.remove();
   };
-  return { ...running, dataDir, logs, close, [Symbol.asyncDispose]: close };
+  const clock = overrides.clock ?? Date.now;
+  let users = 0;
+  const createTestUser: TestServer["createTestUser"] = async (options = {}) => {
+    const role = options.role ?? "admin";
+    users += 1;
+    const username = options.username ?? `${role}-${users}`;
+    const password = randomBytes(18).toString("base64url");
+    const created = await running.auth.createUser({ username, password, role });
+    const totpSecret = created.otpauthUri === undefined ? undefined : new URL(created.otpauthUri).searchParams.get("secret") ?? undefined;
+    let lastStep = Number.NEGATIVE_INFINITY;
+    const nextTotp = () => {
+      const secret = totpSecret === undefined ? undefined : base32Decode(totpSecret);
+      if (secret === undefined) throw new Error(`${username} has no TOTP secret (mfa_required = false?)`);
+      const now = totpStep(clock());
+      const step = Math.max(lastStep + 1, now - 1);
+      if (step > now + 1) {
+        throw new Error(`${username} logged in 3 times within one ${TOTP_PERIOD_MS / 1000}-s step; move the clock or use another user`);
+      }
+      lastStep = step;
+      return hotp(secret, { counter: step });
+    };
+    const login = async () => {
+      const response = await fetch(`${running.httpsUrl ?? running.url}/api/users/_login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password, ...(totpSecret === undefined ? {} : { totp: nextTotp() }) }),
+      });
+      if (response.status !== 200) throw new Error(`login of ${username} failed: ${response.status} ${await response.text()}`);
+      const { sessionId } = (await response.json()) as { sessionId: string };
+      const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      return { sessionId, cookie };
+    };
+    return { username, password, totpSecret, otpauthUri: created.otpauthUri, login, nextTotp };
+  };
+  return { ...running, dataDir, logs, createTestUser, close, [Symbol.asyncDispose]: close };
 }

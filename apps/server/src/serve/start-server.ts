@@ -8,7 +8,10 @@ import type { DatabaseSync } from "node:sqlite";
 import type { DestinationStream, Logger } from "pino";
 import { createAuditLog } from "../audit/audit-log.js";
 import type { AuditLog } from "../audit/audit-types.js";
+import { createAuthService } from "../auth/auth-service.js";
+import type { AuthService } from "../auth/auth-types.js";
 import { openServerDatabase } from "../auth/server-database.js";
+import { attachWebSockets, type AttachedWebSockets } from "../ws/attach-websockets.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { demoConfigurationMap } from "../demo/demo-channels.js";
 import { createServerLogger } from "../logging/create-logger.js";
@@ -30,6 +33,8 @@ export interface StartServerOptions {
   allowInsecureBind?: boolean;
   /** Where log lines go besides /ws/serverlog; default stdout. */
   logDestination?: DestinationStream;
+  /** The auth service's clock (session timeouts, TOTP steps); tests move it. Default Date.now. */
+  clock?: () => number;
 }
 
 export interface RunningServer {
@@ -40,6 +45,8 @@ export interface RunningServer {
   engine: Engine;
   /** The hash-chained audit log in server.db. */
   audit: AuditLog;
+  /** Local accounts and sessions (tests create users through it). */
+  auth: AuthService;
   /** server.db (users, audit log); tests read it to check what was written. */
   serverDb: DatabaseSync;
   logger: Logger;
@@ -69,6 +76,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   mkdirSync(channelsDir, { recursive: true, mode: 0o700 });
   const serverDb = openServerDatabase(join(dataDir, "server.db"));
   const audit = createAuditLog(serverDb);
+  const auth = createAuthService({
+    db: serverDb,
+    config: config.auth,
+    audit,
+    env,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const store = new SqliteStore({ dataDir });
   const engine = createEngine({
     store,
@@ -79,14 +93,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   const stopLogging = logEngineEvents(engine, logger);
   const servers: Server[] = [];
+  let sockets: AttachedWebSockets | undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       const deadline = config.api.shutdown_timeout_ms;
+      await sockets?.close();
       await Promise.all(servers.map((server) => closeServer(server, deadline)));
       await engine.close();
       stopLogging();
       await store.close();
+      auth.close();
       serverDb.close();
       logger.info("node-mirth stopped");
       logger.flush();
@@ -107,13 +124,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const plain = createHttpServer(app);
     servers.push(plain);
     const port = await listen(plain, { port: plan.port, host: plan.host });
-    const running: RunningServer = { url: urlOf("http", plan.host, port), engine, audit, serverDb, logger, logLines: lines, close };
+    const running: RunningServer = { url: urlOf("http", plan.host, port), engine, audit, auth, serverDb, logger, logLines: lines, close };
     if (plan.https !== undefined) {
       const secure = createHttpsServer(plan.https.tls, app);
       servers.push(secure);
       const httpsPort = await listen(secure, { port: plan.https.port, host: plan.host });
       running.httpsUrl = urlOf("https", plan.host, httpsPort);
     }
+    // With HTTPS on, sessions travel only over TLS: the plain port gets no WebSockets.
+    const apiServers = servers.length > 1 ? servers.slice(1) : servers;
+    sockets = attachWebSockets({ servers: apiServers, auth, engine, logLines: lines });
     logger.info(
       { url: running.url, httpsUrl: running.httpsUrl, bind: plan.bind.reason, dataDir },
       `node-mirth listening on ${running.httpsUrl ?? running.url}`,

@@ -42,4 +42,15 @@ describe("startServer", () => {
     expect(server.engine.channels()).toEqual([{ id: "reader", name: "Reader", state: "started" }]);
     expect(server.logs.some((line) => line.includes("broken.json") && line.includes("not valid JSON"))).toBe(true);
   });
+
+  it("creates test users the auth service logs in with a fresh TOTP code each time", async () => {
+    await using server = await startTestServer();
+    const user = await server.createTestUser({ role: "operator" });
+    expect(user.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
+    const first = await server.auth.login({ username: user.username, password: user.password, totp: user.nextTotp() });
+    const second = await server.auth.login({ username: user.username, password: user.password, totp: user.nextTotp() });
+    expect(first.user.role).toBe("operator");
+    expect(second.sessionId).not.toBe(first.sessionId);
+    expect(server.audit.verify()).toMatchObject({ intact: true });
+  });
 });
