@@ -6,19 +6,22 @@ import { createServer as createHttpsServer } from "node:https";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { DestinationStream, Logger } from "pino";
+import { createApiApp } from "../api/create-api-app.js";
+import { createFileChannelRepository } from "../api/channel-repository.js";
 import { createAuditLog } from "../audit/audit-log.js";
 import type { AuditLog } from "../audit/audit-types.js";
 import { createAuthService } from "../auth/auth-service.js";
 import type { AuthService } from "../auth/auth-types.js";
 import { openServerDatabase } from "../auth/server-database.js";
 import { attachWebSockets, type AttachedWebSockets } from "../ws/attach-websockets.js";
+import packageJson from "../../package.json" with { type: "json" };
 import type { ServerConfig } from "../config/server-config.js";
 import { demoConfigurationMap } from "../demo/demo-channels.js";
 import { createServerLogger } from "../logging/create-logger.js";
 import type { LogLineTee } from "../logging/log-line-tee.js";
 import { createFrontApp } from "./front-app.js";
-import { createInterimApiApp } from "./interim-api-app.js";
 import { closeServer, listen, urlOf } from "./listen.js";
+import { createMetricsApp } from "./metrics-app.js";
 import { logEngineEvents } from "./log-engine-events.js";
 import { planApiListeners } from "./plan-api-listeners.js";
 import { readChannelFiles } from "./read-channel-files.js";
@@ -42,6 +45,8 @@ export interface RunningServer {
   url: string;
   /** Set when the API has a certificate: where the API is. */
   httpsUrl?: string;
+  /** Set with `[api].metrics_port`: the loopback-only, unauthenticated `/metrics`. */
+  metricsUrl?: string;
   engine: Engine;
   /** The hash-chained audit log in server.db. */
   audit: AuditLog;
@@ -94,12 +99,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const stopLogging = logEngineEvents(engine, logger);
   const servers: Server[] = [];
   let sockets: AttachedWebSockets | undefined;
+  let stopApi: (() => void) | undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       const deadline = config.api.shutdown_timeout_ms;
       await sockets?.close();
       await Promise.all(servers.map((server) => closeServer(server, deadline)));
+      stopApi?.();
       await engine.close();
       stopLogging();
       await store.close();
@@ -113,7 +120,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   try {
     await deployChannelFiles(engine, channelsDir, logger);
-    const api = createInterimApiApp();
+    const api = createApiApp({
+      engine,
+      store,
+      auth,
+      audit,
+      channelRepository: createFileChannelRepository(channelsDir),
+      serverInfo: { version: packageJson.version, startedAt: Date.now() },
+      logger,
+    });
+    stopApi = () => api.close();
     const app = createFrontApp({
       api,
       trustedProxies: config.api.trusted_proxies,
@@ -125,14 +141,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     servers.push(plain);
     const port = await listen(plain, { port: plan.port, host: plan.host });
     const running: RunningServer = { url: urlOf("http", plan.host, port), engine, audit, auth, serverDb, logger, logLines: lines, close };
+    let secure: Server | undefined;
     if (plan.https !== undefined) {
-      const secure = createHttpsServer(plan.https.tls, app);
+      secure = createHttpsServer(plan.https.tls, app);
       servers.push(secure);
       const httpsPort = await listen(secure, { port: plan.https.port, host: plan.host });
       running.httpsUrl = urlOf("https", plan.host, httpsPort);
     }
+    if (config.api.metrics_port !== undefined) {
+      // Loopback only, whatever api.host says: it has no authentication.
+      const metrics = createHttpServer(createMetricsApp(api.metricsHandler));
+      servers.push(metrics);
+      const metricsPort = await listen(metrics, { port: config.api.metrics_port, host: "127.0.0.1" });
+      running.metricsUrl = urlOf("http", "127.0.0.1", metricsPort);
+    }
     // With HTTPS on, sessions travel only over TLS: the plain port gets no WebSockets.
-    const apiServers = servers.length > 1 ? servers.slice(1) : servers;
+    const apiServers = secure === undefined ? [plain] : [secure];
     sockets = attachWebSockets({ servers: apiServers, auth, engine, logLines: lines });
     logger.info(
       { url: running.url, httpsUrl: running.httpsUrl, bind: plan.bind.reason, dataDir },

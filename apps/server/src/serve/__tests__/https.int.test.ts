@@ -85,6 +85,8 @@ describeWithPeers("the API over HTTPS (TLS_CERT + TLS_KEY)", ["openssl"], (peers
     expect(plainApi.headers.get("strict-transport-security")).toBeNull();
     const secure = await httpsGet(`${server.httpsUrl!}/api/health/live`, { ca: pki.caCert });
     expect(secure).toMatchObject({ status: 200, hsts: "max-age=31536000; includeSubDomains" });
+    // Over HTTPS the API itself answers (and wants a session).
+    expect(await httpsGet(`${server.httpsUrl!}/api/channels`, { ca: pki.caCert })).toMatchObject({ status: 401 });
   });
 
   it("requires a client certificate issued by tls_client_ca_file (mTLS)", async () => {

@@ -53,4 +53,26 @@ describe("startServer", () => {
     expect(second.sessionId).not.toBe(first.sessionId);
     expect(server.audit.verify()).toMatchObject({ intact: true });
   });
+
+  it("mounts the API: a test user logs in over HTTP and lists the channels with its cookie", async () => {
+    await using server = await startTestServer();
+    expect((await fetch(`${server.url}/api/channels`)).status).toBe(401);
+    const user = await server.createTestUser({ role: "viewer" });
+    const { cookie, sessionId } = await user.login();
+    expect(cookie).toMatch(/^JSESSIONID=/);
+    const byCookie = await fetch(`${server.url}/api/channels`, { headers: { cookie } });
+    expect(byCookie.status).toBe(200);
+    const byHeader = await fetch(`${server.url}/api/users/current`, { headers: { "x-session-id": sessionId } });
+    expect(await byHeader.json()).toMatchObject({ username: user.username, role: "viewer" });
+  });
+
+  it("serves /metrics without a session only on the loopback metrics port", async () => {
+    await using server = await startTestServer({ config: { api: { metrics_port: 0 } } });
+    expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const scraped = await fetch(`${server.metricsUrl!}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^# (HELP|TYPE) /m);
+    expect((await fetch(`${server.metricsUrl!}/api/channels`)).status).toBe(404);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+  });
 });
