@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import type { AuditEntry, AuditEntryInput, AuditLog, AuditOutcome, AuditVerifyResult } from "./audit-types.js";
+import type { AuditEntry, AuditLog, AuditOutcome, AuditVerifyResult } from "./audit-types.js";
 import { canonicalJson } from "./canonical-json.js";
 
 export const GENESIS_HASH = "0".repeat(64);

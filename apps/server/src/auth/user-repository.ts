@@ -53,7 +53,7 @@ export class UserRepository {
   update(id: number, columns: Partial<Omit<UserRow, "id" | "created_at">>): void {
     const names = Object.keys(columns);
     if (names.length === 0) return;
-    const values = Object.values(columns) as (string | number | null)[];
+    const values: (string | number | null)[] = Object.values(columns);
     this.#db.prepare(`UPDATE users SET ${names.map((name) => `${name} = ?`).join(", ")} WHERE id = ?`).run(...values, id);
   }
 
