@@ -328,6 +328,8 @@ export class DicomListener {
 
   #accept(socket: Socket): void {
     const remoteAddress = socket.remoteAddress ?? "?";
+    // C-STORE-RSP and A-RELEASE-RP are small PDUs: Nagle plus the peer's delayed ACK would add ~40 ms each.
+    socket.setNoDelay(true);
     this.#sockets.add(socket);
     const guard = new PduLengthGuard(this.#hooksOptions.maxPduLength);
     // Ahead of the library's own listener, so an oversized PDU is cut before it is buffered.

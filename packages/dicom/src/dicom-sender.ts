@@ -150,6 +150,8 @@ export class DicomSender {
             // The certificate must name the host the operator configured, not the vetted IP.
             checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
           });
+    // C-STORE-RQ command PDUs are small: Nagle plus the peer's delayed ACK would add ~40 ms each.
+    socket.setNoDelay(true);
     const ready = tls === undefined ? "connect" : "secureConnect";
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
