@@ -1,0 +1,5 @@
+import { createTsupConfig } from "@node-mirth/tsup-config";
+
+const config: ReturnType<typeof createTsupConfig> = createTsupConfig();
+
+export default config;
