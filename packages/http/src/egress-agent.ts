@@ -14,9 +14,9 @@ type Created = (err: Error | null, stream: Duplex) => void;
 function vetThenConnect(
   egress: EgressPolicy,
   options: ClientRequestArgs,
-  connect: (options: ClientRequestArgs) => Duplex | null | undefined,
-  callback: Created,
+  then: { connect: (options: ClientRequestArgs) => Duplex | null | undefined; callback: Created },
 ): void {
+  const { connect, callback } = then;
   const host = options.hostname ?? options.host ?? "localhost";
   const port = options.port === undefined || options.port === null ? undefined : Number(options.port);
   egress.checkConnect("http", host, port).then(
@@ -46,7 +46,7 @@ export class EgressHttpAgent extends HttpAgent {
   }
 
   override createConnection(options: ClientRequestArgs, callback?: Created): Duplex | null | undefined {
-    vetThenConnect(this.#egress, options, (o) => super.createConnection(o), callback ?? (() => {}));
+    vetThenConnect(this.#egress, options, { connect: (o) => super.createConnection(o), callback: callback ?? (() => {}) });
     return undefined;
   }
 }
@@ -62,7 +62,7 @@ export class EgressHttpsAgent extends HttpsAgent {
   }
 
   override createConnection(options: ClientRequestArgs, callback?: Created): Duplex | null | undefined {
-    vetThenConnect(this.#egress, options, (o) => super.createConnection(o), callback ?? (() => {}));
+    vetThenConnect(this.#egress, options, { connect: (o) => super.createConnection(o), callback: callback ?? (() => {}) });
     return undefined;
   }
 }

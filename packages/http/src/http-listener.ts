@@ -81,7 +81,8 @@ function relativePath(pathname: string, base: string): string | undefined {
   return pathname.startsWith(`${base}/`) ? pathname.slice(base.length) : undefined;
 }
 
-function plain(res: ServerResponse, statusCode: number, text: string, extra: Record<string, string> = {}): void {
+function plain(res: ServerResponse, reply: { statusCode: number; text: string; headers?: Record<string, string> }): void {
+  const { statusCode, text, headers: extra = {} } = reply;
   if (res.headersSent) return;
   res.writeHead(statusCode, { "content-type": "text/plain; charset=utf-8", "content-length": String(Buffer.byteLength(text)), ...extra });
   res.end(text);
@@ -181,16 +182,16 @@ export class HttpListener {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://listener.invalid");
     const path = relativePath(url.pathname, this.#basePath);
-    if (path === undefined) return plain(res, 404, "Not found\n");
+    if (path === undefined) return plain(res, { statusCode: 404, text: "Not found\n" });
     const method = (req.method ?? "").toUpperCase();
-    if (!this.#methods.has(method)) return plain(res, 405, "Method not allowed\n", { allow: [...this.#methods].join(", ") });
+    if (!this.#methods.has(method)) return plain(res, { statusCode: 405, text: "Method not allowed\n", headers: { allow: [...this.#methods].join(", ") } });
     const decision = checkPartner(this.#auth, req);
     if (!decision.ok) {
       this.#log("warn", `${this.#name}: request from ${req.socket.remoteAddress ?? "?"} refused (ERR_HTTP_UNAUTHORIZED): ${decision.reason}`);
-      return plain(res, decision.statusCode, decision.statusCode === 401 ? "Unauthorized\n" : "Forbidden\n", {
+      return plain(res, { statusCode: decision.statusCode, text: decision.statusCode === 401 ? "Unauthorized\n" : "Forbidden\n", headers: {
         connection: "close",
         ...(decision.challenge === undefined ? {} : { "www-authenticate": decision.challenge }),
-      });
+      } });
     }
     const body = await this.#readBody(req, res);
     if (body === undefined) return;
@@ -219,7 +220,7 @@ export class HttpListener {
       });
     } catch (error) {
       this.#log("error", `${this.#name}: the request handler failed (${isNodeMirthError(error) ? error.code : "unexpected error"}); answered 500`);
-      return plain(res, 500, "Internal error\n");
+      return plain(res, { statusCode: 500, text: "Internal error\n" });
     }
     if (res.headersSent || res.destroyed) return;
     const replyBody = reply.body === undefined ? Buffer.alloc(0) : typeof reply.body === "string" ? Buffer.from(reply.body, "utf8") : reply.body;
@@ -231,7 +232,7 @@ export class HttpListener {
   #readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
     const refuse = () => {
       this.#log("warn", `${this.#name}: a request body from ${req.socket.remoteAddress ?? "?"} exceeded maxBodyBytes (${this.#maxBody}); answered 413 (ERR_HTTP_BODY_TOO_LARGE)`);
-      plain(res, 413, `Request body larger than ${this.#maxBody} bytes\n`, { connection: "close" });
+      plain(res, { statusCode: 413, text: `Request body larger than ${this.#maxBody} bytes\n`, headers: { connection: "close" } });
       // Stop reading; the connection closes once the answer is written.
       req.pause();
       res.once("finish", () => req.socket.destroySoon());

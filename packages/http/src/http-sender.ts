@@ -4,6 +4,7 @@ import type { ConnectionOptions } from "node:tls";
 import { createClientTlsOptions, type CertsOptions, type TlsPropertiesInput } from "@node-mirth/certs";
 import { assertSecureOrAllowed, EgressPolicy, type PolicyWarningHandler } from "@node-mirth/core";
 import { findCleartextCredential } from "./cleartext-credentials.js";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { EgressHttpAgent, EgressHttpsAgent } from "./egress-agent.js";
 import { HttpError, HttpStatusError } from "./errors.js";
 import { parseRetryAfter } from "./retry-after.js";
@@ -105,7 +106,7 @@ export class HttpSender {
   readonly #options: HttpSenderOptions;
   readonly #tls: ConnectionOptions;
   readonly #egress: EgressPolicy;
-  readonly #agents = new Map<string, Agent>();
+  readonly #agents = new Map<string, { agent: Agent; slots: ConcurrencyLimit }>();
   readonly #closing = new AbortController();
   readonly #limits: typeof DEFAULTS;
   #notBefore = 0;
@@ -155,20 +156,24 @@ export class HttpSender {
     this.assertNoCleartextCredentials(url, headers);
     const signal = AbortSignal.any([this.#closing.signal, ...(request.signal === undefined ? [] : [request.signal])]);
     await this.#waitRetryAfter(signal);
+    const pool = this.#poolFor(url);
+    await pool.slots.acquire(signal).catch(() => Promise.reject(closedError(signal, this.#name)));
     try {
-      return await this.#exchange({ url, method, headers, body: request.body, signal, firstTry: true });
+      return await this.#exchange({ url, method, headers, body: request.body, signal, agent: pool.agent, firstTry: true });
     } catch (error) {
       if (error instanceof HttpStatusError && error.retryAfterMs !== undefined) {
         this.#notBefore = Math.max(this.#notBefore, Date.now() + error.retryAfterMs);
       }
       throw error;
+    } finally {
+      pool.slots.release();
     }
   }
 
   /** Closes every pooled connection; requests in flight fail with ERR_HTTP_SENDER_CLOSED. Idempotent. */
   close(): Promise<void> {
     this.#closing.abort(new HttpError("ERR_HTTP_SENDER_CLOSED", `${this.#name} was closed`));
-    for (const agent of this.#agents.values()) agent.destroy();
+    for (const { agent } of this.#agents.values()) agent.destroy();
     this.#agents.clear();
     return Promise.resolve();
   }
@@ -198,10 +203,10 @@ export class HttpSender {
     });
   }
 
-  #agentFor(url: URL): Agent {
+  #poolFor(url: URL): { agent: Agent; slots: ConcurrencyLimit } {
     const key = `${url.protocol}//${url.host}`;
-    let agent = this.#agents.get(key);
-    if (agent === undefined) {
+    let pool = this.#agents.get(key);
+    if (pool === undefined) {
       const common = {
         keepAlive: this.#options.keepAlive ?? true,
         maxSockets: this.#limits.maxSockets,
@@ -209,13 +214,14 @@ export class HttpSender {
         scheduling: "lifo" as const,
         egress: this.#egress,
       };
-      agent = url.protocol === "https:" ? new EgressHttpsAgent({ ...common, ...this.#tls }) : new EgressHttpAgent(common);
-      this.#agents.set(key, agent);
+      const agent = url.protocol === "https:" ? new EgressHttpsAgent({ ...common, ...this.#tls }) : new EgressHttpAgent(common);
+      pool = { agent, slots: new ConcurrencyLimit(this.#limits.maxSockets) };
+      this.#agents.set(key, pool);
     }
-    return agent;
+    return pool;
   }
 
-  async #exchange(r: { url: URL; method: string; headers: Record<string, string>; body: string | Buffer | undefined; signal: AbortSignal; firstTry: boolean }): Promise<HttpResponse> {
+  async #exchange(r: { url: URL; method: string; headers: Record<string, string>; body: string | Buffer | undefined; signal: AbortSignal; agent: Agent; firstTry: boolean }): Promise<HttpResponse> {
     try {
       return await this.#once(r);
     } catch (error) {
@@ -226,7 +232,7 @@ export class HttpSender {
     }
   }
 
-  #once(r: { url: URL; method: string; headers: Record<string, string>; body: string | Buffer | undefined; signal: AbortSignal }): Promise<HttpResponse> {
+  #once(r: { url: URL; method: string; headers: Record<string, string>; body: string | Buffer | undefined; signal: AbortSignal; agent: Agent }): Promise<HttpResponse> {
     const body = r.body === undefined ? undefined : typeof r.body === "string" ? Buffer.from(r.body, "utf8") : r.body;
     const headers: Record<string, string> = { ...r.headers };
     if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) headers["content-length"] = String(body.length);
@@ -238,7 +244,7 @@ export class HttpSender {
       let settled = false;
       let received = false;
       let timer: NodeJS.Timeout | undefined;
-      const req: ClientRequest = send(r.url, { method: r.method, headers, agent: this.#agentFor(r.url), signal: r.signal });
+      const req: ClientRequest = send(r.url, { method: r.method, headers, agent: r.agent, signal: r.signal });
       const finish = (error: Error | undefined, response?: HttpResponse) => {
         if (settled) return;
         settled = true;
