@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { posix } from "node:path";
-import { PassThrough, type Readable, type Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { insecureTlsAllowed, warnInsecureUse, type EgressPolicy, type PolicyWarningHandler } from "@node-mirth/core";
 import { Client, type ConnectConfig, type SFTPWrapper, type Stats } from "ssh2";
 import { RemoteFileError, transferError } from "./errors.js";
 import type { FileEntry, FileSystemClient, WriteStreamOptions } from "./file-system-client.js";
-import { forwardingWriteStream } from "./forwarding-write-stream.js";
 import {
   checkKnownHost,
   knownHostName,
@@ -14,6 +13,7 @@ import {
   sha256Fingerprint,
   type HostKeyDecision,
 } from "./known-hosts.js";
+import { sftpReadStream, sftpWriteStream } from "./sftp-streams.js";
 
 export interface SftpConnectOptions {
   host: string;
@@ -184,31 +184,19 @@ export class SftpFileClient implements FileSystemClient {
   }
 
   createReadStream(path: string): Readable {
-    const out = new PassThrough({ highWaterMark: 256 * 1024 });
-    const source = this.#sftp.createReadStream(path, { highWaterMark: 64 * 1024 });
-    source.on("error", (error: unknown) => out.destroy(transferError("reading a file", error)));
+    const out = sftpReadStream(this.#sftp, path);
     const onDrop = () => out.destroy(transferError("reading a file", new Error("the SSH connection closed mid-transfer")));
     this.#client.once("close", onDrop);
-    source.on("end", () => this.#client.off("close", onDrop));
-    source.pipe(out);
+    out.once("close", () => this.#client.off("close", onDrop));
     return out;
   }
 
   createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
-    const target = this.#sftp.createWriteStream(path, { flags: options.append === true ? "a" : "w", mode: 0o640 });
-    const done = new Promise<void>((resolve, reject) => {
-      const onDrop = () => reject(transferError("writing a file", new Error("the SSH connection closed mid-transfer")));
-      this.#client.once("close", onDrop);
-      target.once("close", () => {
-        this.#client.off("close", onDrop);
-        resolve();
-      });
-      target.once("error", (error: unknown) => {
-        this.#client.off("close", onDrop);
-        reject(transferError("writing a file", error));
-      });
-    });
-    return forwardingWriteStream(target, done);
+    const out = sftpWriteStream(this.#sftp, { path, append: options.append === true });
+    const onDrop = () => out.destroy(transferError("writing a file", new Error("the SSH connection closed mid-transfer")));
+    this.#client.once("close", onDrop);
+    out.once("close", () => this.#client.off("close", onDrop));
+    return out;
   }
 
   async rename(from: string, to: string): Promise<void> {
