@@ -18,7 +18,7 @@ const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 export const channelIdParamsSchema = z.strictObject({ channelId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 export const messageParamsSchema = channelIdParamsSchema.extend({ messageId: positiveIntText });
-export const userParamsSchema = z.strictObject({ id: z.string().regex(/^\d{1,15}$/, "a user id") });
+export const userParamsSchema = z.strictObject({ userId: z.string().regex(/^\d{1,15}$/, "a user id") });
 
 export const emptyQuerySchema = z.strictObject({});
 

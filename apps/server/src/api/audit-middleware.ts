@@ -5,7 +5,7 @@ import type { ApiRoute } from "./api-route.js";
 import { principalOf } from "./request-pipeline.js";
 
 /** Path parameters that name what a call acted on, most specific last. */
-const TARGET_PARAMS = ["id", "channelId", "messageId"] as const;
+const TARGET_PARAMS = ["userId", "channelId", "messageId"] as const;
 
 /**
  * Appends one audit entry when a state-changing call by an authenticated caller finishes,

@@ -18,7 +18,7 @@ const DEVELOPERS: readonly Role[] = ["admin", "developer"];
 /** Users, the audit log, and deleting clinical records. */
 const ADMINS: readonly Role[] = ["admin"];
 
-interface AccessRule {
+export interface AccessRule {
   roles: readonly Role[] | "public";
   /** An audit action, "handler" (the handler writes its own entries) or false for reads. */
   audit: string | false;
@@ -42,10 +42,11 @@ export const ACCESS_RULES = {
   "GET /api/users": { roles: ADMINS, audit: false },
   "POST /api/users": { roles: ADMINS, audit: "user.create" },
   // Anyone may reach their own account; the handler refuses another's unless admin.
-  "GET /api/users/:id": { roles: ANYONE, audit: false },
-  "PUT /api/users/:id": { roles: ANYONE, audit: "user.update" },
-  "DELETE /api/users/:id": { roles: ADMINS, audit: "user.delete" },
-  "POST /api/users/:id/_enrollMfa": { roles: ANYONE, audit: "user.enrollMfa" },
+  "GET /api/users/:userId": { roles: ANYONE, audit: false },
+  "PUT /api/users/:userId": { roles: ANYONE, audit: "user.update" },
+  "DELETE /api/users/:userId": { roles: ADMINS, audit: "user.delete" },
+  "POST /api/users/current/_enrollMfa": { roles: ANYONE, audit: "user.enrollMfa" },
+  "POST /api/users/:userId/_enrollMfa": { roles: ANYONE, audit: "user.enrollMfa" },
 
   "GET /api/channels": { roles: ANYONE, audit: false },
   "GET /api/channels/statuses": { roles: ANYONE, audit: false },
@@ -120,7 +121,11 @@ export function createRouteTable(options: RouteTableOptions): ApiRoute[] {
     ...messageRoutes(deps),
     ...queueRoutes(deps),
   ];
-  const rules: Record<string, AccessRule> = ACCESS_RULES;
+  return applyAccessRules(behaviours);
+}
+
+/** Joins each route with its rule; a route without a rule, or a rule without a route, throws. */
+export function applyAccessRules(behaviours: readonly RouteBehaviour[], rules: Readonly<Record<string, AccessRule>> = ACCESS_RULES): ApiRoute[] {
   const keys = new Set(behaviours.map(routeKey));
   const unruled = [...keys].filter((key) => rules[key] === undefined);
   const orphaned = Object.keys(rules).filter((key) => !keys.has(key));

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { createUserBodySchema, loginBodySchema, updateUserBodySchema, userResponseSchema } from "../auth/auth-schemas.js";
+import {
+  confirmMfaResponseSchema,
+  createUserBodySchema,
+  enrollMfaBodySchema,
+  enrollMfaResponseSchema,
+  loginBodySchema,
+  updateUserBodySchema,
+  userResponseSchema,
+} from "../auth/auth-schemas.js";
 import type { AuthHandlers } from "../auth/auth-types.js";
 import { emptyQuerySchema, userParamsSchema } from "./api-schemas.js";
 import type { RouteBehaviour } from "./route-behaviour.js";
@@ -55,7 +63,7 @@ export function userRoutes(handlers: AuthHandlers): RouteBehaviour[] {
     },
     {
       method: "get",
-      path: "/api/users/:id",
+      path: "/api/users/:userId",
       summary: "one user (an admin, or the account itself)",
       params: userParamsSchema,
       query: emptyQuerySchema,
@@ -64,7 +72,7 @@ export function userRoutes(handlers: AuthHandlers): RouteBehaviour[] {
     },
     {
       method: "put",
-      path: "/api/users/:id",
+      path: "/api/users/:userId",
       summary: "change a user's role (admin) or password (admin, or the account itself)",
       params: userParamsSchema,
       query: emptyQuerySchema,
@@ -74,7 +82,7 @@ export function userRoutes(handlers: AuthHandlers): RouteBehaviour[] {
     },
     {
       method: "delete",
-      path: "/api/users/:id",
+      path: "/api/users/:userId",
       summary: "delete a user and end their sessions",
       params: userParamsSchema,
       query: emptyQuerySchema,
@@ -83,11 +91,21 @@ export function userRoutes(handlers: AuthHandlers): RouteBehaviour[] {
     },
     {
       method: "post",
-      path: "/api/users/:id/_enrollMfa",
-      summary: "start a new TOTP enrollment (an admin, or the account itself); the next login verifies a code",
+      path: "/api/users/current/_enrollMfa",
+      summary: "without a code: start a new TOTP enrollment (answers the otpauth:// URI); with { totp }: confirm it",
+      query: emptyQuerySchema,
+      body: enrollMfaBodySchema,
+      response: { status: 200, schema: z.union([enrollMfaResponseSchema, confirmMfaResponseSchema]) },
+      handler: handlers.enrollMfa,
+    },
+    {
+      method: "post",
+      path: "/api/users/:userId/_enrollMfa",
+      summary: "as /api/users/current/_enrollMfa, for another account (admin) or one's own",
       params: userParamsSchema,
       query: emptyQuerySchema,
-      response: { status: 200, schema: z.object({ otpauthUri: z.string() }) },
+      body: enrollMfaBodySchema,
+      response: { status: 200, schema: z.union([enrollMfaResponseSchema, confirmMfaResponseSchema]) },
       handler: handlers.enrollMfa,
     },
   ];
