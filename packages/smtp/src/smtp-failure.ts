@@ -62,7 +62,7 @@ function classify(failure: NodemailerFailure): SmtpErrorCode {
 export function toSmtpError(error: unknown, where: string): Error {
   if (isNodeMirthError(error)) return error;
   const failure: NodemailerFailure =
-    error instanceof Error ? (error as Error & NodemailerFailure) : { message: String(error) };
+    error instanceof Error ? error : { message: String(error) };
   const code = classify(failure);
   const reply = failure.responseCode === undefined ? "" : ` (server replied ${failure.responseCode}${failure.command === undefined ? "" : ` to ${failure.command}`})`;
   const hint = code === "ERR_SMTP_STARTTLS_UNAVAILABLE" ? "; encryption is tls, so nothing was sent in plaintext" : "";

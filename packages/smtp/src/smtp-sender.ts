@@ -8,6 +8,8 @@ import {
   type PolicyWarningHandler,
 } from "@node-mirth/core";
 import nodemailer from "nodemailer";
+import type { SendMailOptions } from "nodemailer/lib/mailer";
+import type { SMTPSentMessageInfo, SMTPTransportOptions } from "nodemailer/lib/smtp-transport";
 import { SmtpError } from "./errors.js";
 import { checkMail, type SmtpMail } from "./smtp-mail.js";
 import { toSmtpError } from "./smtp-failure.js";
@@ -60,6 +62,12 @@ export interface SmtpSendResult {
   response: string;
 }
 
+/** The part of nodemailer's transporter this class uses; the pooled and plain ones both fit. */
+interface MailTransport {
+  sendMail(mail: SendMailOptions): Promise<SMTPSentMessageInfo>;
+  close(): void;
+}
+
 interface ResolvedSender {
   host: string;
   port: number;
@@ -77,7 +85,7 @@ interface ResolvedSender {
 export class SmtpSender implements AsyncDisposable {
   readonly #target: ResolvedSender;
   readonly #options: SmtpSenderOptions;
-  readonly #transport: ReturnType<typeof nodemailer.createTransport>;
+  readonly #transport: MailTransport;
   #closed = false;
 
   constructor(options: SmtpSenderOptions) {
@@ -93,7 +101,7 @@ export class SmtpSender implements AsyncDisposable {
     // Built now so a bad trust store or client key fails at construction (deploy), not per mail.
     const tls: ConnectionOptions | undefined =
       encryption === "none" ? undefined : createClientTlsOptions(options.tls ?? {}, options.env === undefined ? {} : { env: options.env });
-    this.#transport = nodemailer.createTransport({
+    const settings: SMTPTransportOptions = {
       host: this.#target.host,
       port: this.#target.port,
       secure: encryption === "ssl",
@@ -113,11 +121,14 @@ export class SmtpSender implements AsyncDisposable {
       getSocket: (_settings, callback) => {
         this.#openSocket().then(
           (connection) => callback(null, { connection }),
-          (error: unknown) => callback(error as Error),
+          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
         );
       },
-      ...(options.pool === true ? { pool: true as const, maxConnections: options.maxConnections ?? 5 } : {}),
-    });
+    };
+    this.#transport =
+      options.pool === true
+        ? nodemailer.createTransport({ ...settings, pool: true, maxConnections: options.maxConnections ?? 5 })
+        : nodemailer.createTransport(settings);
   }
 
   /** `host:port (encryption)`, for logs and errors. */
@@ -136,8 +147,8 @@ export class SmtpSender implements AsyncDisposable {
       });
       return {
         messageId: info.messageId,
-        accepted: info.accepted.map(String),
-        rejected: info.rejected.map(String),
+        accepted: [...info.accepted],
+        rejected: [...info.rejected],
         response: info.response,
       };
     } catch (error) {

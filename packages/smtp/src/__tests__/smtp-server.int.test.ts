@@ -17,7 +17,7 @@ describeWithPeers("SMTP sender against a real SMTP server (smtp-server, test CA 
 
   beforeAll(async () => {
     dir = await createTempDir("smtp-pki-");
-    pki = await makeTestPki(dir.path, peers.bin.openssl!);
+    pki = await makeTestPki(dir.path, peers.bin.openssl);
     serverTls = { key: await readFile(pki.serverKey), cert: await readFile(pki.serverCert) };
   });
   afterAll(() => dir?.remove());
@@ -185,7 +185,7 @@ describeWithPeers("SMTP sender against a real SMTP server (smtp-server, test CA 
     const engine = createEngine({ store, plugins: [smtp()], env: { SMTP_PASSWORD: "s3cret" } });
     try {
       const properties = { ...mailProperties(server.port, "tls"), authentication: "true", username: "mirth", password: "${SMTP_PASSWORD}" };
-      await engine.deploy(channel("login", properties as SmtpPropertiesInput));
+      await engine.deploy(channel("login", properties));
       await engine.dispatch("login", { content: ADT });
       expect((await server.nextMail()).secure).toBe(true);
       expect(server.events.slice(0, 2)).toEqual(["connect", "auth:mirth"]);
