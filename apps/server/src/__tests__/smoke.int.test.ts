@@ -57,9 +57,12 @@ describe("smoke: the built server started the README way", () => {
   let mllpPort: number;
   let totpSecret: Uint8Array;
   let lastStep = Number.NEGATIVE_INFINITY;
-  /** A TOTP code never used before (the server refuses replays), within the accepted drift. */
+  /**
+   * A TOTP code never used before (the server refuses replays): this step, then the next,
+   * both still accepted if the server's clock crosses a step boundary meanwhile.
+   */
   const nextTotp = () => {
-    lastStep = Math.max(lastStep + 1, totpStep(Date.now()) - 1);
+    lastStep = Math.max(lastStep + 1, totpStep(Date.now()));
     return hotp(totpSecret, { counter: lastStep });
   };
 
