@@ -46,19 +46,14 @@ export function attachWebSockets(options: AttachWebSocketsOptions): AttachedWebS
 
   const feeds: Record<string, Feed> = {
     [DASHBOARD_STATUS_PATH]: (socket) => {
-      send(socket, { type: "snapshot", channels: engine.channels(), at: Date.now() });
+      deliver(socket, JSON.stringify({ type: "snapshot", channels: engine.channels(), at: Date.now() }));
       return engine.subscribe((event) => {
         const forwarded = dashboardEvent(event);
-        if (forwarded === undefined) return;
-        if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(WS_CLOSE_TOO_SLOW, "client too slow");
-        else send(socket, forwarded);
+        if (forwarded !== undefined) deliver(socket, JSON.stringify(forwarded));
       });
     },
     [SERVER_LOG_PATH]: (socket) =>
-      logLines.subscribe((line) => {
-        if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(WS_CLOSE_TOO_SLOW, "client too slow");
-        else if (socket.readyState === WebSocket.OPEN) socket.send(line);
-      }),
+      logLines.subscribe((line) => deliver(socket, line)),
   };
 
   const stopSessionWatch = auth.onSessionEnd((sessionId) => {
@@ -109,23 +104,28 @@ export function attachWebSockets(options: AttachWebSocketsOptions): AttachedWebS
 
   for (const server of options.servers) server.on("upgrade", onUpgrade);
 
+  let closing: Promise<void> | undefined;
+  const closeAll = async () => {
+    clearInterval(heartbeat);
+    stopSessionWatch();
+    for (const server of options.servers) server.off("upgrade", onUpgrade);
+    const closed = [...wss.clients].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          ws.once("close", () => resolve());
+          ws.close(WS_CLOSE_GOING_AWAY, "server stopping");
+          // A peer that never answers the close handshake is cut after a second.
+          setTimeout(() => ws.terminate(), 1_000).unref();
+        }),
+    );
+    await Promise.all(closed);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
   return {
-    async close() {
-      clearInterval(heartbeat);
-      stopSessionWatch();
-      for (const server of options.servers) server.off("upgrade", onUpgrade);
-      const closed = [...wss.clients].map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            if (ws.readyState === WebSocket.CLOSED) return resolve();
-            ws.once("close", () => resolve());
-            ws.close(WS_CLOSE_GOING_AWAY, "server stopping");
-            // A peer that never answers the close handshake is cut after a second.
-            setTimeout(() => ws.terminate(), 1_000).unref();
-          }),
-      );
-      await Promise.all(closed);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    close() {
+      closing ??= closeAll();
+      return closing;
     },
   };
 }
@@ -135,8 +135,11 @@ function dashboardEvent(event: EngineEvent): EngineEvent | undefined {
   return event.type === "channelState" || event.type === "statistics" ? event : undefined;
 }
 
-function send(socket: WebSocket, value: unknown): void {
-  if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(value));
+/** Sends to an open socket; one that has fallen too far behind is closed instead. */
+function deliver(socket: WebSocket, text: string): void {
+  if (socket.readyState !== WebSocket.OPEN) return;
+  if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(WS_CLOSE_TOO_SLOW, "client too slow");
+  else socket.send(text);
 }
 
 /**

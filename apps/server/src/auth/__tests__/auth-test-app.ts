@@ -48,9 +48,16 @@ export interface AuthTestApp extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startAuthTestApp(options: { config?: AuthConfigInput; env?: NodeJS.ProcessEnv } = {}): Promise<AuthTestApp> {
+export interface AuthTestAppOptions {
+  config?: AuthConfigInput;
+  env?: NodeJS.ProcessEnv;
+  /** Use the wall clock (for expiry timers that must really fire); `advance` then does nothing useful. */
+  realClock?: boolean;
+}
+
+export async function startAuthTestApp(options: AuthTestAppOptions = {}): Promise<AuthTestApp> {
   let now = Date.UTC(2026, 0, 1, 8, 0, 0);
-  const clock = () => now;
+  const clock = options.realClock === true ? Date.now : () => now;
   const db = openServerDatabase(":memory:");
   const audit = createAuditLog(db, { clock });
   const auth = createAuthService({ db, config: authConfigSchema.parse(options.config ?? {}), audit, clock, env: options.env ?? {} });
@@ -103,7 +110,7 @@ export async function startAuthTestApp(options: { config?: AuthConfigInput; env?
     },
     freshCode(secret) {
       now += 30_000;
-      return totpCode(secret, now);
+      return totpCode(secret, clock());
     },
     call(path, init = {}) {
       const headers: Record<string, string> = {};
