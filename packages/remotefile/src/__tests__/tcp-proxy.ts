@@ -8,18 +8,28 @@ export interface TcpProxy extends AsyncDisposable {
   downstreamBytes(): number;
   /** Destroys every relayed connection at once. */
   cut(): void;
+  /** Cuts `delayMs` after the client first sends text matching `pattern` (e.g. an FTP RETR). */
+  cutAfterClientSends(pattern: RegExp, delayMs: number): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let downstream = 0;
+  let trigger: { pattern: RegExp; delayMs: number } | undefined;
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
     sockets.add(client);
     sockets.add(upstream);
     upstream.on("data", (chunk: Buffer) => {
       downstream += chunk.length;
+    });
+    client.on("data", (chunk: Buffer) => {
+      if (trigger !== undefined && trigger.pattern.test(chunk.toString("latin1"))) {
+        const { delayMs } = trigger;
+        trigger = undefined;
+        setTimeout(() => cut(), delayMs);
+      }
     });
     client.pipe(upstream).pipe(client);
     const end = () => {
@@ -41,5 +51,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { port: (server.address() as { port: number }).port, downstreamBytes: () => downstream, cut, close, [Symbol.asyncDispose]: close };
+  const cutAfterClientSends = (pattern: RegExp, delayMs: number) => {
+    trigger = { pattern, delayMs };
+  };
+  return { port: (server.address() as { port: number }).port, downstreamBytes: () => downstream, cut, cutAfterClientSends, close, [Symbol.asyncDispose]: close };
 }
