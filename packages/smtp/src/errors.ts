@@ -6,7 +6,7 @@ import { NodeMirthError, type NodeMirthErrorOptions } from "@node-mirth/core";
  * Append new codes; never rename or reuse one.
  */
 export const SMTP_ERROR_CODES = {
-  ERR_SMTP_INVALID_OPTIONS: "Sender options are invalid (no host, bad port, authentication without a username or password).",
+  ERR_SMTP_INVALID_OPTIONS: "Sender options or a mail field are invalid (no host, bad port, empty login, a line break in the subject, a header or a file name).",
   ERR_SMTP_NO_RECIPIENTS: "After filling the templates the mail has no To, Cc or Bcc address.",
   ERR_SMTP_INVALID_ADDRESS: "A From, To, Cc, Bcc or Reply-To value is not a mail address (or holds a line break).",
   ERR_SMTP_CONNECT_FAILED: "The server could not be reached: refused, unreachable, or the connection closed early.",
