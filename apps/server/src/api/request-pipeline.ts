@@ -62,7 +62,7 @@ export function validateInput(route: ApiRoute): RequestHandler {
       if (schema === undefined) return value;
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
-        issues.push(...parsed.error.issues.map((issue) => ({ path: [where, ...issue.path].join("."), message: issue.message })));
+        issues.push(...parsed.error.issues.flatMap((issue) => issuePaths(where, issue)));
         return undefined;
       }
       issues.push(...unknownFields(value, parsed.data, [where]).map((path) => ({ path, message: "unknown field" })));
@@ -85,4 +85,11 @@ export function validateInput(route: ApiRoute): RequestHandler {
     req.body = input.body;
     next();
   };
+}
+
+/** One entry per problem: zod reports all unknown keys of an object as one issue, we name each. */
+function issuePaths(where: string, issue: z.core.$ZodIssue): { path: string; message: string }[] {
+  const base = [where, ...issue.path.map(String)];
+  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ path: [...base, key].join("."), message: "unknown field" }));
+  return [{ path: base.join("."), message: issue.message }];
 }
