@@ -75,4 +75,23 @@ describe("startServer", () => {
     expect((await fetch(`${server.metricsUrl!}/api/channels`)).status).toBe(404);
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
   });
+
+  it("gives listener channels [inbound].bind_host as ${INBOUND_BIND_HOST}", async () => {
+    const { createTempDir } = await import("@node-mirth/test-peers");
+    await using dir = await createTempDir();
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    mkdirSync(`${dir.path}/channels`);
+    writeFileSync(
+      `${dir.path}/channels/in.json`,
+      JSON.stringify({
+        id: "in",
+        name: "In",
+        source: { type: "mllp", properties: { host: "${INBOUND_BIND_HOST}", port: 0 } },
+        destinations: [{ id: "d1", name: "nowhere", enabled: false, connector: { type: "channel", properties: { channelId: "x" } } }],
+      }),
+    );
+    await using server = await startTestServer({ dataDir: dir.path, config: { inbound: { bind_host: "127.0.0.2" } } });
+    expect(server.engine.status("in").state).toBe("started");
+    expect(server.logs.some((line) => /listening on 127\.0\.0\.2:\d+/.test(line))).toBe(true);
+  });
 });
