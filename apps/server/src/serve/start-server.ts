@@ -158,6 +158,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // With HTTPS on, sessions travel only over TLS: the plain port gets no WebSockets.
     const apiServers = secure === undefined ? [plain] : [secure];
     sockets = attachWebSockets({ servers: apiServers, auth, engine, logLines: lines });
+    const reserved = Object.keys(env).filter((name) => name.startsWith("MIRTH_CLUSTER_") && name !== "MIRTH_CLUSTER_ENABLED");
+    if (reserved.length > 0) {
+      logger.warn({ variables: reserved }, "MIRTH_CLUSTER_* variables are reserved for the cluster, which this build does not have; they are ignored");
+    }
     logger.info(
       { url: running.url, httpsUrl: running.httpsUrl, bind: plan.bind.reason, dataDir },
       `node-mirth listening on ${running.httpsUrl ?? running.url}`,

@@ -15,6 +15,13 @@ describe("startServer", () => {
     expect(live.headers.get("x-powered-by")).toBeNull();
   });
 
+  it("warns that MIRTH_CLUSTER_* variables are ignored in this build", async () => {
+    await using server = await startTestServer({ env: { MIRTH_CLUSTER_REDIS_URL: "rediss://cache:6380" } });
+    const warning = server.logs.find((line) => line.includes("MIRTH_CLUSTER_REDIS_URL"));
+    expect(warning).toContain("ignored");
+    expect(warning).not.toContain("cache:6380");
+  });
+
   it("stops accepting connections once closed, and close can be called twice", async () => {
     const server = await startTestServer();
     const url = server.url;
