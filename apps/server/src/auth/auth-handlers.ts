@@ -71,10 +71,14 @@ export function createAuthHandlers(options: AuthHandlersOptions): AuthHandlers {
         throw new AuthError("ERR_AUTH_FORBIDDEN", "only an admin may change a role");
       }
       requireSelfOrAdmin(principal, id);
+      if (body.password !== undefined && principal.userId === id && body.currentPassword === undefined) {
+        throw new AuthError("ERR_AUTH_INVALID_INPUT", "changing your own password needs currentPassword");
+      }
       res.json(
         await service.updateUser(id, {
           ...(body.role === undefined ? {} : { role: body.role }),
           ...(body.password === undefined ? {} : { password: body.password }),
+          ...(body.currentPassword === undefined ? {} : { currentPassword: body.currentPassword }),
         }),
       );
     },

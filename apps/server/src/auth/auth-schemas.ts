@@ -24,7 +24,7 @@ export const createUserBodySchema = z.strictObject({
 });
 
 export const updateUserBodySchema = z
-  .strictObject({ role: roleSchema.optional(), password: passwordSchema.optional() })
+  .strictObject({ role: roleSchema.optional(), password: passwordSchema.optional(), currentPassword: passwordSchema.optional() })
   .refine((body) => body.role !== undefined || body.password !== undefined, "give role or password");
 
 /** No code: start a new enrollment. With a code from the new secret: confirm it now instead of at the next login. */

@@ -88,6 +88,11 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
     return false;
   };
 
+  const lockedOut = (row: UserRow, now: number): AuthError | undefined =>
+    row.locked_until !== null && row.locked_until > now
+      ? new AuthError("ERR_AUTH_LOCKED_OUT", undefined, { details: { retryAfterSeconds: Math.ceil((row.locked_until - now) / 1000) } })
+      : undefined;
+
   const login = async (input: LoginInput): Promise<LoginResult> => {
     if (input.previousSessionId !== undefined) sessions.end(input.previousSessionId, "rotated");
     const actor = input.username.slice(0, 64);
@@ -107,31 +112,33 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
       await verifyPassword(input.password, await decoy);
       return failed("unknown-user", new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
     }
-    const startedAt = clock();
-    if (row.locked_until !== null && row.locked_until > startedAt) {
-      return failed(
-        "locked",
-        new AuthError("ERR_AUTH_LOCKED_OUT", undefined, { details: { retryAfterSeconds: Math.ceil((row.locked_until - startedAt) / 1000) } }),
-      );
-    }
-    if (!(await verifyPassword(input.password, row.password_hash))) {
-      const locked = recordFailure(row, clock());
+    const lockedBefore = lockedOut(row, clock());
+    if (lockedBefore !== undefined) return failed("locked", lockedBefore);
+    const passwordOk = await verifyPassword(input.password, row.password_hash);
+    // Everything from here is synchronous: re-read the account so concurrent attempts that
+    // awaited argon2 together cannot both spend one TOTP code or slip past a fresh lock.
+    const now = clock();
+    const current = users.byId(row.id);
+    if (current === undefined) return failed("unknown-user", new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
+    const lockedMeanwhile = lockedOut(current, now);
+    if (lockedMeanwhile !== undefined) return failed("locked", lockedMeanwhile);
+    if (!passwordOk || current.password_hash !== row.password_hash) {
+      const locked = recordFailure(current, now);
       return failed(locked ? "bad-password-locked" : "bad-password", new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
     }
-    const now = clock();
-    const confirmsEnrollment = row.totp_secret !== null && row.mfa_confirmed === 0;
-    let totpStep = row.totp_last_step;
-    if (row.totp_secret === null && config.mfa_required) {
+    const confirmsEnrollment = current.totp_secret !== null && current.mfa_confirmed === 0;
+    let totpStep = current.totp_last_step;
+    if (current.totp_secret === null && config.mfa_required) {
       return failed(
         "mfa-not-enrolled",
         new AuthError("ERR_AUTH_MFA_REQUIRED", "this account has no authenticator enrolled yet; an admin must start MFA enrollment"),
       );
     }
-    if (row.totp_secret !== null) {
+    if (current.totp_secret !== null) {
       if (input.totp === undefined) return failed("mfa-code-missing", new AuthError("ERR_AUTH_MFA_REQUIRED"));
-      const step = matchTotp(base32Decode(row.totp_secret)!, { code: input.totp, atMs: now });
-      if (step === undefined || step <= row.totp_last_step) {
-        const locked = recordFailure(row, now);
+      const step = matchTotp(base32Decode(current.totp_secret)!, { code: input.totp, atMs: now });
+      if (step === undefined || step <= current.totp_last_step) {
+        const locked = recordFailure(current, now);
         const reason = step === undefined ? "bad-totp" : "replayed-totp";
         return failed(locked ? `${reason}-locked` : reason, new AuthError("ERR_AUTH_INVALID_CREDENTIALS"));
       }
@@ -244,6 +251,12 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
     async updateUser(id, input: UpdateUserInput): Promise<User> {
       const row = requireRow(id);
       if (input.password !== undefined) checkPasswordLength(input.password);
+      if (input.currentPassword !== undefined && !(await verifyPassword(input.currentPassword, row.password_hash))) {
+        // Counts toward the lockout, so a stolen session cannot guess the password here instead.
+        recordFailure(row, clock());
+        audit.append({ actor: row.username, action: "auth.password_check", outcome: "failure", details: { reason: "bad-current-password" } });
+        throw new AuthError("ERR_AUTH_INVALID_CREDENTIALS", "the current password is wrong");
+      }
       if (input.role !== undefined && input.role !== "admin") refuseLastAdmin(row);
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
       users.update(id, {

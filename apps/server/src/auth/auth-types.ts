@@ -36,6 +36,8 @@ export interface CreateUserInput {
 export interface UpdateUserInput {
   role?: Role;
   password?: string;
+  /** When given, checked against the stored hash first (the handler requires it for a change of one's own password). */
+  currentPassword?: string;
 }
 
 export interface CreatedUser {
@@ -73,7 +75,11 @@ export interface AuthHandlers {
   getUser: RequestHandler;
   /** `POST /api/users` `{ username, password, role }` → 201 `{ user, otpauthUri? }`. */
   createUser: RequestHandler;
-  /** `PUT /api/users/:id` `{ role?, password? }`; role changes need an admin. */
+  /**
+   * `PUT /api/users/:userId` `{ role?, password?, currentPassword? }`: role changes need an
+   * admin; changing one's own password needs `currentPassword`; a new password ends the
+   * account's sessions.
+   */
   updateUser: RequestHandler;
   /** `DELETE /api/users/:id` → 204; ends the user's sessions. */
   deleteUser: RequestHandler;

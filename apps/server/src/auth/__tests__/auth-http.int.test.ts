@@ -60,6 +60,14 @@ describe("login with TOTP MFA over HTTP", () => {
     expect((await login(app, { username: "alice", password: PASSWORD, totp: app.freshCode(alice.secret!) })).res.status).toBe(200);
   });
 
+  it("lets only one of two concurrent logins spend the same TOTP code", async () => {
+    await using app = await startAuthTestApp();
+    const alice = await app.addUser({ username: "alice", role: "viewer" });
+    const code = app.freshCode(alice.secret!);
+    const both = await Promise.all([0, 1].map(() => login(app, { username: "alice", password: PASSWORD, totp: code })));
+    expect(both.map(({ res }) => res.status).sort()).toEqual([200, 401]);
+  });
+
   it("answers an unknown user exactly like a wrong password, and audits both", async () => {
     await using app = await startAuthTestApp();
     await app.addUser({ username: "alice", role: "viewer" });
@@ -278,7 +286,20 @@ describe("users CRUD and enrollment over HTTP", () => {
     const other = await app.call(`/api/users/${carol.id}`, { method: "PUT", sessionId: session, body: { password: "another long passphrase" } });
     expect(other.status).toBe(403);
     expect((await app.call(`/api/users/${carol.id}`, { sessionId: session })).status).toBe(403);
-    const own = await app.call(`/api/users/${bob.id}`, { method: "PUT", sessionId: session, body: { password: "another long passphrase" } });
+    const noCurrent = await app.call(`/api/users/${bob.id}`, { method: "PUT", sessionId: session, body: { password: "another long passphrase" } });
+    expect(((await noCurrent.json()) as { code: string }).code).toBe("ERR_AUTH_INVALID_INPUT");
+    const badCurrent = await app.call(`/api/users/${bob.id}`, {
+      method: "PUT",
+      sessionId: session,
+      body: { password: "another long passphrase", currentPassword: "a guessed passphrase" },
+    });
+    expect(((await badCurrent.json()) as { code: string }).code).toBe("ERR_AUTH_INVALID_CREDENTIALS");
+    expect(app.db.prepare("SELECT failed_logins FROM users WHERE id = ?").get(bob.id)).toEqual({ failed_logins: 1 });
+    const own = await app.call(`/api/users/${bob.id}`, {
+      method: "PUT",
+      sessionId: session,
+      body: { password: "another long passphrase", currentPassword: PASSWORD },
+    });
     expect(own.status).toBe(200);
     expect((await app.call("/api/users/current", { sessionId: session })).status).toBe(401);
     const relogin = await login(app, { username: "bob", password: "another long passphrase", totp: app.freshCode(bob.secret!) });
