@@ -15,7 +15,7 @@ describeWithPeers("SMTP sender against aiosmtpd (Debian python3-aiosmtpd)", [{ p
 
   beforeAll(async () => {
     dir = await createTempDir("smtp-aiosmtpd-pki-");
-    pki = await makeTestPki(dir.path, peers.bin.openssl!);
+    pki = await makeTestPki(dir.path, peers.bin.openssl);
   });
   afterAll(() => dir?.remove());
 
