@@ -11,19 +11,9 @@ interface ApiFailure {
   details?: Record<string, unknown>;
 }
 
-/** body-parser's error types, turned into the API's codes. */
-const BODY_ERRORS: Record<string, () => ApiError> = {
-  "entity.too.large": () => new ApiError("ERR_API_BODY_TOO_LARGE", "The request body is larger than this route accepts."),
-  "entity.parse.failed": () => new ApiError("ERR_API_MALFORMED_JSON", "The request body is not valid JSON."),
-  "encoding.unsupported": () => new ApiError("ERR_API_UNSUPPORTED_MEDIA_TYPE", "The request body's Content-Encoding is not supported."),
-  "charset.unsupported": () => new ApiError("ERR_API_UNSUPPORTED_MEDIA_TYPE", "Send the request body as UTF-8 JSON."),
-};
-
 /** Any thrown value as `{ status, code, message }`; unknown errors say nothing about themselves. */
 export function toApiFailure(error: unknown): ApiFailure {
-  const bodyType = (error as { type?: unknown } | undefined)?.type;
-  const known = typeof bodyType === "string" ? BODY_ERRORS[bodyType]?.() : undefined;
-  const typed = known ?? (isNodeMirthError(error) ? error : undefined);
+  const typed = isNodeMirthError(error) ? error : undefined;
   if (typed === undefined) {
     return { status: 500, code: "ERR_API_INTERNAL", message: "An unexpected error; the server log has the details." };
   }

@@ -1,9 +1,10 @@
-import express, { type Request, type RequestHandler, type Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import { AuthError } from "../auth/auth-errors.js";
 import type { Principal } from "../auth/auth-types.js";
 import { ApiError } from "./api-errors.js";
 import { DEFAULT_BODY_LIMIT, type ApiRoute, type RouteInput } from "./api-route.js";
+import { readJsonBody } from "./read-json-body.js";
 import { unknownFields } from "./unknown-fields.js";
 
 export function principalOf(res: Response): Principal | undefined {
@@ -33,8 +34,8 @@ export function authorize(route: ApiRoute): RequestHandler {
  * or one that is not application/json, is refused without being read.
  */
 export function parseBody(route: ApiRoute): RequestHandler {
-  const json = express.json({ limit: route.bodyLimit ?? DEFAULT_BODY_LIMIT, strict: true, type: () => true });
-  return (req, res, next) => {
+  const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  return async (req, _res, next) => {
     if (!hasBody(req)) {
       req.body = undefined;
       return next();
@@ -42,10 +43,12 @@ export function parseBody(route: ApiRoute): RequestHandler {
     if (route.body === undefined) {
       return next(new ApiError("ERR_API_INVALID_REQUEST", `${route.method.toUpperCase()} ${route.path} takes no request body.`));
     }
-    if (!req.is("application/json")) {
-      return next(new ApiError("ERR_API_UNSUPPORTED_MEDIA_TYPE", "Send the request body as Content-Type: application/json."));
+    const charset = /;\s*charset=([^;\s]+)/i.exec(req.headers["content-type"] ?? "")?.[1]?.replace(/"/g, "").toLowerCase();
+    if (!req.is("application/json") || (charset !== undefined && charset !== "utf-8")) {
+      return next(new ApiError("ERR_API_UNSUPPORTED_MEDIA_TYPE", "Send the request body as Content-Type: application/json (UTF-8)."));
     }
-    json(req, res, next);
+    req.body = await readJsonBody(req, limit);
+    next();
   };
 }
 
