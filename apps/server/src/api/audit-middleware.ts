@@ -18,12 +18,13 @@ export function auditCall(options: { route: ApiRoute; audit: AuditLog; logger: L
   return (req, res, next) => {
     if (route.audit === false || route.audit === "handler") return next();
     const action = route.audit;
+    // Read now: once an error leaves the router, express gives req.params back to the app.
+    const target = TARGET_PARAMS.map((name) => req.params[name])
+      .filter((value): value is string => typeof value === "string")
+      .join("/");
     res.on("finish", () => {
       const principal = principalOf(res);
       if (principal === undefined) return;
-      const target = TARGET_PARAMS.map((name) => req.params[name])
-        .filter((value): value is string => typeof value === "string")
-        .join("/");
       const entry = {
         actor: principal.username,
         action,
