@@ -199,7 +199,7 @@ describe("lockout", () => {
     expect(third.body.code).toBe("ERR_AUTH_INVALID_CREDENTIALS");
 
     const locked = await login(app, { username: "alice", password: PASSWORD, totp: app.freshCode(alice.secret!) });
-    expect([locked.res.status, locked.body.code]).toEqual([423, "ERR_AUTH_LOCKED_OUT"]);
+    expect([locked.res.status, locked.body.code]).toEqual([429, "ERR_AUTH_LOCKED_OUT"]);
     expect(app.auth.getUser(alice.id).lockedUntil).toBeGreaterThan(app.now());
     expect(app.audit.list({ limit: 100 }).some((entry) => entry.action === "auth.lockout" && entry.target === "alice")).toBe(true);
 

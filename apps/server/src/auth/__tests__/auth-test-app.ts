@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler } from "express";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { httpStatusOf } from "../../api/error-status.js";
 import { createAuditLog } from "../../audit/audit-log.js";
 import type { AuditLog } from "../../audit/audit-types.js";
 import { authConfigSchema, type AuthConfigInput } from "../auth-config.js";
@@ -14,23 +15,8 @@ import type { DatabaseSync } from "node:sqlite";
 /**
  * The auth handlers mounted the way S-API mounts them (login body parsed before
  * authentication with a small limit, everything else behind `authenticate`), on a real
- * HTTP server on port 0. The status table here is only for these tests; the server's one
- * lives in src/api/error-status.ts.
+ * HTTP server on port 0, with the server's one code → status table.
  */
-const TEST_STATUS: Record<string, number> = {
-  ERR_AUTH_REQUIRED: 401,
-  ERR_AUTH_SESSION_EXPIRED: 401,
-  ERR_AUTH_INVALID_CREDENTIALS: 401,
-  ERR_AUTH_MFA_REQUIRED: 401,
-  ERR_AUTH_LOCKED_OUT: 423,
-  ERR_AUTH_WEAK_PASSWORD: 400,
-  ERR_AUTH_INVALID_INPUT: 400,
-  ERR_AUTH_USER_EXISTS: 409,
-  ERR_AUTH_USER_NOT_FOUND: 404,
-  ERR_AUTH_LAST_ADMIN: 409,
-  ERR_AUTH_FORBIDDEN: 403,
-};
-
 export interface AuthTestApp extends AsyncDisposable {
   url: string;
   server: Server;
@@ -77,7 +63,7 @@ export async function startAuthTestApp(options: AuthTestAppOptions = {}): Promis
   app.post("/api/users/:userId/_enrollMfa", handlers.enrollMfa);
   // eslint-disable-next-line max-params -- express knows an error handler by its four parameters
   const onError: ErrorRequestHandler = (error: { code?: string; message: string; status?: number }, _req, res, _next) => {
-    const status = (error.code !== undefined ? TEST_STATUS[error.code] : undefined) ?? error.status ?? 500;
+    const status = error.code === undefined ? (error.status ?? 500) : httpStatusOf(error.code);
     res.status(status).json({ code: error.code ?? "ERR_TEST_UNMAPPED", message: error.message });
   };
   app.use(onError);
