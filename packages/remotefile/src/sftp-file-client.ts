@@ -139,6 +139,8 @@ export async function connectSftp(options: SftpConnectOptions): Promise<SftpFile
   // Errors after the handshake surface on the operation in flight; this keeps them from
   // becoming uncaught 'error' events.
   client.on("error", () => undefined);
+  // SFTP is request/response: Nagle's algorithm plus delayed ACKs would add tens of ms per request.
+  client.setNoDelay(true);
   try {
     const sftp = await call<SFTPWrapper>("opening the SFTP subsystem", (cb) => client.sftp(cb));
     return new SftpFileClient(client, sftp);
