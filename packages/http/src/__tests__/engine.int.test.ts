@@ -130,4 +130,46 @@ describe("http() in the engine: listener -> store -> sender", () => {
       await engine.close();
     }
   });
+
+  it("binary: a base64 source body and a base64 destination body carry the same bytes end to end", async () => {
+    await using partner = await startTestServer({ handler: (_req, res) => res.end(Buffer.from([0xff, 0x00, 0x7f])) });
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: [http()] });
+    try {
+      const sourcePort = await freePort();
+      const document = channel({
+        sourcePort,
+        destination: { url: `http://127.0.0.1:${partner.port}/`, bodyEncoding: "base64", contentType: "application/octet-stream", responseEncoding: "base64" },
+      });
+      document.source.properties = { ...document.source.properties, bodyAs: "base64" } as typeof document.source.properties;
+      await engine.deploy(document);
+      const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const response = await fetch(`http://127.0.0.1:${sourcePort}/lab`, { method: "POST", body: bytes });
+      await engine.idle("lab");
+      expect(partner.requests[0]!.raw.equals(bytes)).toBe(true);
+      expect(partner.requests[0]!.headers["content-type"]).toBe("application/octet-stream");
+      const out = (await store.getMessage("lab", Number(response.headers.get("x-message-id"))))!.connectors.find((c) => c.connectorId === "out")!;
+      expect(out.content.response).toBe(Buffer.from([0xff, 0x00, 0x7f]).toString("base64"));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("a template naming a missing map value is a permanent error and nothing is sent", async () => {
+    await using partner = await startTestServer({ handler: (_req, res) => res.end() });
+    const store = new MemoryStore();
+    const engine = createEngine({ store, plugins: [http()] });
+    try {
+      const sourcePort = await freePort();
+      await engine.deploy(channel({ sourcePort, destination: { url: `http://127.0.0.1:${partner.port}/\${channelMap.mrn}` } }));
+      const response = await fetch(`http://127.0.0.1:${sourcePort}/lab`, { method: "POST", body: "m" });
+      await engine.idle("lab");
+      const out = (await store.getMessage("lab", Number(response.headers.get("x-message-id"))))!.connectors.find((c) => c.connectorId === "out")!;
+      expect(out).toMatchObject({ status: "ERROR", sendAttempts: 1 });
+      expect(out.error).toContain("ERR_TEMPLATE_VALUE_MISSING");
+      expect(partner.requests).toHaveLength(0);
+    } finally {
+      await engine.close();
+    }
+  });
 });

@@ -101,6 +101,29 @@ describe("HttpListener over plain HTTP on loopback", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("a handler that throws is answered 500 without detail; stop() lets a request in flight finish", async () => {
+    let release: (() => void) | undefined;
+    const listener = new HttpListener({
+      stopTimeoutMs: 5_000,
+      onRequest: async (request) => {
+        if (request.path === "/fail") throw new Error("PID|secret");
+        await new Promise<void>((resolve) => (release = resolve));
+        return { statusCode: 200, body: "late" };
+      },
+    });
+    const { port } = await listener.start();
+    const failed = await fetch(`http://127.0.0.1:${port}/fail`, { method: "POST", body: "x" });
+    expect([failed.status, await failed.text()]).toEqual([500, "Internal error\n"]);
+    const slow = fetch(`http://127.0.0.1:${port}/slow`, { method: "POST", body: "x" });
+    await expect.poll(() => release !== undefined).toBe(true);
+    const stopped = listener.stop();
+    release!();
+    const response = await slow;
+    expect([response.status, await response.text()]).toEqual([200, "late"]);
+    await stopped;
+    await expect(fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "x" })).rejects.toThrow();
+  });
+
   it("rejects options that cannot work", () => {
     expect(() => recording({ auth: { type: "mtls", allowedSubjects: ["x"] } })).toThrow(expect.objectContaining({ code: "ERR_HTTP_INVALID_OPTIONS" }));
     expect(() => recording({ auth: { type: "basic", users: [] } })).toThrow(expect.objectContaining({ code: "ERR_HTTP_INVALID_OPTIONS" }));

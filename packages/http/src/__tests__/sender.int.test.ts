@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { EgressPolicy, type PolicyWarning } from "@node-mirth/core";
-import { createTempDir, describeWithPeers, makeTestPki, type TempDir, type TestPki } from "@node-mirth/test-peers";
+import { createTempDir, describeWithPeers, makeTestPki, TS_SOURCE_HOOK, type TempDir, type TestPki } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type HttpStatusError } from "../errors.js";
 import { HttpSender } from "../http-sender.js";
@@ -195,5 +197,20 @@ describeWithPeers("HttpSender against real Node HTTP/HTTPS servers (test CA made
     const rebinding = new EgressPolicy({}, { lookup: () => Promise.resolve([{ address: "169.254.169.254", family: 4 }]) });
     await using rebound = new HttpSender({ egress: rebinding });
     await expect(rebound.send({ url: "http://innocent.test/", method: "GET" })).rejects.toMatchObject({ code: "ERR_POLICY_EGRESS_DENIED" });
+  });
+
+  it("with no trust store, NODE_EXTRA_CA_CERTS is respected (a child process, as the variable is read at start)", async () => {
+    await using server = await startTestServer({ tls, handler: ok });
+    const run = (extra: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+        if (extra.NODE_EXTRA_CA_CERTS === undefined) delete env.NODE_EXTRA_CA_CERTS;
+        execFile(process.execPath, ["--import", TS_SOURCE_HOOK, join(import.meta.dirname, "extra-ca-child.ts"), `https://localhost:${server.port}/`], { env, timeout: 20_000 }, (error, stdout) =>
+          error === null ? resolve(stdout) : reject(error),
+        );
+      });
+    expect(await run({})).toBe("ERR_HTTP_CONNECT_FAILED");
+    expect(await run({ NODE_EXTRA_CA_CERTS: pki.caCert })).toBe("200");
+    expect(server.requests).toHaveLength(1);
   });
 });

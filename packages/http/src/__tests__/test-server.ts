@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from "node:net";
 export interface TestServer extends AsyncDisposable {
   port: number;
   /** Every request seen: method, url, headers, body, and which connection it came on. */
-  requests: { method: string; url: string; headers: IncomingMessage["headers"]; body: string; connection: number; at: number; peerCN: string | undefined }[];
+  requests: { method: string; url: string; headers: IncomingMessage["headers"]; body: string; raw: Buffer; connection: number; at: number; peerCN: string | undefined }[];
   /** Connections accepted (TCP, or TLS handshakes completed). */
   connections: () => number;
 }
@@ -28,6 +28,7 @@ export async function startTestServer(options: { tls?: ServerOptions; handler: H
         url: req.url ?? "",
         headers: req.headers,
         body: Buffer.concat(chunks).toString("utf8"),
+        raw: Buffer.concat(chunks),
         connection: ids.get(socket) ?? -1,
         at: Date.now(),
         peerCN: socket.getPeerCertificate?.().subject?.CN,
