@@ -16,7 +16,7 @@ export const API_ERROR_CODES = {
   ERR_API_CHANNEL_EXISTS: "A channel with this id already exists; update it with PUT instead.",
   ERR_API_CHANNEL_ID_MISMATCH: "The id in the channel document differs from the id in the path.",
   ERR_API_NOT_READY: "The server is not ready: the store is unreachable or a saved channel is not running.",
-  ERR_API_INTERNAL: "An unexpected server error; the server log has the details under the same request.",
+  ERR_API_INTERNAL: "An unexpected server error; the server log has the details.",
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
