@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { httpStatusOf } from "../api/error-status.js";
+import { AUTH_ERROR_CODES } from "../auth/auth-errors.js";
 import { HTTPS_REQUIRED_CODE } from "../serve/front-app.js";
 import { BOOT_ERROR_CODES } from "./boot-errors.js";
 import { ENV_OVERRIDES } from "./env-overrides.js";
@@ -40,5 +42,12 @@ describe("README", () => {
 
   it("lists every error code the server app defines", () => {
     expect(tableNames("## Error codes").sort()).toEqual([...BOOT_ERROR_CODES, HTTPS_REQUIRED_CODE].sort());
+  });
+
+  it("lists every auth error code with the status the API answers it with", () => {
+    expect(tableNames("### Auth error codes").sort()).toEqual(Object.keys(AUTH_ERROR_CODES).sort());
+    for (const code of Object.keys(AUTH_ERROR_CODES)) {
+      expect(README).toContain(`| \`${code}\` | ${httpStatusOf(code)} |`);
+    }
   });
 });
