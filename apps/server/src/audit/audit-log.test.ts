@@ -51,6 +51,22 @@ describe("audit log hash chain", () => {
     }
   });
 
+  it("shows entries cut off the end as a gap once the next entry is appended", () => {
+    const { db, audit } = logWith(10);
+    db.exec("DELETE FROM audit_log WHERE id >= 9");
+    expect(audit.verify()).toEqual({ intact: true, checked: 8 });
+    const next = audit.append({ actor: "x", action: "auth.login", outcome: "success" });
+    expect(next.id).toBe(11);
+    expect(audit.verify()).toEqual({ intact: false, checked: 8, firstBrokenId: 11 });
+  });
+
+  it("caps and sanitises page sizes", () => {
+    const { audit } = logWith(3);
+    expect(audit.list({ limit: Number.NaN })).toHaveLength(3);
+    expect(audit.list({ limit: 0 })).toHaveLength(1);
+    expect(audit.list({ limit: -5, beforeId: 3 })).toHaveLength(1);
+  });
+
   it("hashes details by content, not key order", () => {
     const first = createAuditLog(openServerDatabase(":memory:"), { clock: () => 5 });
     const second = createAuditLog(openServerDatabase(":memory:"), { clock: () => 5 });

@@ -25,11 +25,15 @@ export interface AuditLogOptions {
 /**
  * The append-only audit log in server.db. Each entry's hash covers the previous entry's hash
  * and the entry itself (id included), so editing, deleting or reordering an entry in the
- * database breaks the chain at that entry and `verify` names it.
+ * database breaks the chain at that entry and `verify` names it. Deleting the newest entries
+ * shows as a gap in the ids once the next entry is appended; until then nothing inside the
+ * database can tell (there is no external anchor).
  */
 export function createAuditLog(db: DatabaseSync, options: AuditLogOptions = {}): AuditLog {
   const clock = options.clock ?? Date.now;
   const lastHash = db.prepare("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1");
+  // AUTOINCREMENT's counter outlives deleted rows: entries cut off the end leave a gap in the ids.
+  const lastIssued = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'");
   const insert = db.prepare(
     "INSERT INTO audit_log (id, at, actor, action, target, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
@@ -42,8 +46,9 @@ export function createAuditLog(db: DatabaseSync, options: AuditLogOptions = {}):
       db.exec("BEGIN IMMEDIATE");
       try {
         const last = lastHash.get() as { id: number; hash: string } | undefined;
+        const issued = (lastIssued.get() as { seq: number } | undefined)?.seq ?? 0;
         const entry: Omit<AuditEntry, "hash"> = {
-          id: (last?.id ?? 0) + 1,
+          id: Math.max(issued, last?.id ?? 0) + 1,
           at: clock(),
           actor: input.actor,
           action: input.action,
@@ -73,7 +78,7 @@ export function createAuditLog(db: DatabaseSync, options: AuditLogOptions = {}):
     },
 
     list({ beforeId, limit }) {
-      const size = Math.max(1, Math.min(MAX_PAGE, Math.trunc(limit)));
+      const size = Number.isFinite(limit) ? Math.max(1, Math.min(MAX_PAGE, Math.trunc(limit))) : MAX_PAGE;
       const rows = (beforeId === undefined ? pageNewest.all(size) : pageBefore.all(beforeId, size)) as unknown as AuditRow[];
       return rows.map(rowToEntry);
     },
@@ -83,7 +88,8 @@ export function createAuditLog(db: DatabaseSync, options: AuditLogOptions = {}):
       let checked = 0;
       for (const row of walk.iterate() as Iterable<AuditRow>) {
         const entry = safeRowToEntry(row);
-        if (entry === undefined || row.prev_hash !== previous || entryHash(entry) !== row.hash) {
+        // Ids run 1, 2, 3, ... with no gap: a gap is an entry deleted (even the newest, once another follows).
+        if (entry === undefined || row.id !== checked + 1 || row.prev_hash !== previous || entryHash(entry) !== row.hash) {
           return { intact: false, checked, firstBrokenId: row.id };
         }
         previous = row.hash;
