@@ -17,7 +17,6 @@ export const REMOTEFILE_ERROR_CODES = {
   ERR_REMOTEFILE_FILE_TOO_LARGE: "A file is larger than maxFileBytes for a whole-file message; it was left or moved to the error directory.",
   ERR_REMOTEFILE_FILE_CHANGED: "A file changed (size or modification time) while it was being read; it was not acknowledged and will be read again.",
   ERR_REMOTEFILE_LEDGER_FAILED: "The processed-file ledger (SQLite) could not be opened or written; the file was not acknowledged.",
-  ERR_REMOTEFILE_CLOSED: "The reader or writer was stopped while an operation was in flight.",
 } as const;
 
 export type RemoteFileErrorCode = keyof typeof REMOTEFILE_ERROR_CODES;

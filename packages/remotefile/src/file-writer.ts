@@ -57,10 +57,12 @@ export class FileWriter {
 
   /** The target path for a message: templates rendered, then refused if they would leave the directory. */
   targetPath(message: OutboundMessage, now = new Date()): string {
+    const original = message.sourceMap.get("originalFilename");
     const context = {
       message,
       now,
-      variables: { originalFilename: String(message.sourceMap.get("originalFilename") ?? `${message.messageId}`) },
+      // A message from a non-file source has no original name: its id stands in.
+      variables: { originalFilename: typeof original === "string" ? original : String(message.messageId) },
     };
     const directory = assertSafeDirectory(renderMessageTemplate(this.#options.directory, context), "directory");
     const name = assertSafeName(renderMessageTemplate(this.#options.fileName, context), "file name");

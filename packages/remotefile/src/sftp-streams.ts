@@ -24,7 +24,6 @@ export function sftpReadStream(sftp: SFTPWrapper, path: string): Readable {
   let handle: Buffer | undefined;
   let next = 0;
   let eofSeen = false;
-  let inFlight = 0;
   const slots: Slot[] = [];
   let closing = false;
 
@@ -51,10 +50,8 @@ export function sftpReadStream(sftp: SFTPWrapper, path: string): Readable {
 
   function issue(slot: Slot): void {
     if (handle === undefined) return;
-    inFlight++;
     const buffer = Buffer.allocUnsafe(slot.remaining);
     sftp.read(handle, buffer, 0, slot.remaining, slot.offset, (error, bytesRead) => {
-      inFlight--;
       if (closing) return;
       if (error) {
         stream.destroy(transferError("reading a file", error));
