@@ -12,6 +12,14 @@ describe("argon2id password hashes", () => {
     expect(await verifyPassword("", first)).toBe(false);
   });
 
+  it("finishes every one of many concurrent checks (at most two run at once on the thread pool)", async () => {
+    const stored = await hashPassword("correct horse battery");
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => verifyPassword(index % 2 === 0 ? "correct horse battery" : "wrong", stored)),
+    );
+    expect(results).toEqual([true, false, true, false, true, false, true, false]);
+  });
+
   it("treats a malformed or tampered hash as a mismatch, not a crash", async () => {
     const stored = await hashPassword("correct horse battery");
     const tampered = stored.slice(0, -2) + (stored.endsWith("AA") ? "BB" : "AA");

@@ -1,7 +1,28 @@
 import { argon2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 
-const argon2Async = promisify(argon2);
+const argon2Raw = promisify(argon2);
+
+/**
+ * argon2 runs on libuv's thread pool (4 threads by default), which file and DNS work share.
+ * A flood of logins may use at most two of them; the rest wait their turn here.
+ */
+const MAX_CONCURRENT = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function argon2Async(...args: Parameters<typeof argon2Raw>): Promise<Buffer> {
+  // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
+  if (running >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await argon2Raw(...args);
+  } finally {
+    const next = waiting.shift();
+    if (next === undefined) running -= 1;
+    else next();
+  }
+}
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. Stored per hash, so raising them later keeps old hashes valid. */
 const PARAMETERS = { memory: 19_456, passes: 2, parallelism: 1, tagLength: 32 } as const;
