@@ -15,6 +15,22 @@ describe("startServer", () => {
     expect(live.headers.get("x-powered-by")).toBeNull();
   });
 
+  it("a graceful stop ends even with a stuck request: drained until the deadline, then cut", async () => {
+    const { connect } = await import("node:net");
+    const server = await startTestServer({ config: { api: { shutdown_timeout_ms: 200 } } });
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    // Headers never finished: the request is in flight, not idle, so close() must cut it.
+    socket.write("POST /api/channels HTTP/1.1\r\nHost: x\r\n");
+    const cut = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.on("error", () => undefined);
+    await server.close();
+    await cut;
+    expect(socket.destroyed).toBe(true);
+    expect(server.logs.at(-1)).toContain("node-mirth stopped");
+  });
+
   it("warns that MIRTH_CLUSTER_* variables are ignored in this build", async () => {
     await using server = await startTestServer({ env: { MIRTH_CLUSTER_REDIS_URL: "rediss://cache:6380" } });
     const warning = server.logs.find((line) => line.includes("MIRTH_CLUSTER_REDIS_URL"));
