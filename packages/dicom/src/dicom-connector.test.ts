@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createEngine, EgressPolicy, MemoryStore, type DestinationContext, type DispatchResult, type LogLevel, type OutboundMessage, type SourceContext } from "@node-mirth/core";
 import { createTempDir, freePort, type TempDir } from "@node-mirth/test-peers";
@@ -9,6 +9,7 @@ import { dicom, dicomPropertiesSchema } from "./dicom-connector.js";
 import { DicomListener } from "./dicom-listener.js";
 import { buildDicomMessage, parseDicomMessage } from "./dicom-message.js";
 import { DicomSender } from "./dicom-sender.js";
+import { readPart10Meta } from "./part10.js";
 
 const env = { channelId: "test", policy: { allowInsecureBind: false } };
 const plugin = dicom();
@@ -192,6 +193,38 @@ describe("dicom destination", () => {
       });
     } finally {
       await wrongAe.stop?.();
+    }
+  });
+
+  it("sends a spooled instance from its file in many PDUs, byte for byte; an altered file is a permanent error", async () => {
+    const received: Buffer[] = [];
+    await using receiver = new DicomListener({
+      aeTitle: "PACS",
+      port: 0,
+      maxPduLength: 4096,
+      spoolDirectory: join(dir.path, "from-file-in"),
+      onInstance: async (instance) => {
+        received.push(await readFile(instance.path));
+        return { status: 0 };
+      },
+    });
+    const { port } = await receiver.start();
+    const instance = syntheticInstance("1.2.12.1", "Y".repeat(50_000));
+    const file = join(dir.path, "spooled.dcm");
+    await writeFile(file, instance);
+    const facts = JSON.parse(storedMessage(instance, "1.2.12.1")) as { _dicom: Record<string, unknown> };
+    delete facts._dicom.part10;
+    facts._dicom.file = file;
+    const destination = plugin.createDestination!(dicomPropertiesSchema.parse({ host: "127.0.0.1", port, calledAeTitle: "PACS" }), env);
+    try {
+      expect(await destination.send(outbound(JSON.stringify(facts)), destinationContext())).toMatchObject({ status: "SENT" });
+      const sentDataset = instance.subarray(readPart10Meta(instance).datasetOffset);
+      expect(received[0]!.subarray(readPart10Meta(received[0]!).datasetOffset).equals(sentDataset)).toBe(true);
+      await writeFile(file, Buffer.concat([instance.subarray(0, -1), Buffer.from("Z")]));
+      expect(await destination.send(outbound(JSON.stringify(facts)), destinationContext())).toMatchObject({ status: "ERROR", retryable: false, message: expect.stringContaining("SHA-256") });
+      expect(received).toHaveLength(1);
+    } finally {
+      await destination.stop?.();
     }
   });
 

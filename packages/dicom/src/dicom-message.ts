@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import type { DicomTags } from "./dicom-tags.js";
 import { DicomError } from "./errors.js";
@@ -57,20 +59,34 @@ export function parseDicomMessage(content: string): DicomInstanceFacts {
   return facts.data[DICOM_MESSAGE_KEY];
 }
 
-/** The Part-10 bytes of a stored message, checked against its recorded size and SHA-256. */
-export async function loadPart10(facts: DicomInstanceFacts): Promise<Buffer> {
-  let bytes: Buffer;
+/** A Part-10 instance on disk, sent without reading it whole into memory. */
+export interface Part10File {
+  path: string;
+}
+
+/**
+ * The Part-10 instance of a stored message, checked against its recorded size and SHA-256:
+ * the bytes when inline, the file (hashed as a stream, never loaded whole) when spooled.
+ */
+export async function loadPart10(facts: DicomInstanceFacts): Promise<Buffer | Part10File> {
   if (facts.part10 !== undefined) {
-    bytes = Buffer.from(facts.part10, "base64");
-  } else {
-    try {
-      bytes = await readFile(facts.file!);
-    } catch (error) {
-      throw invalid(`its spooled file cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, error);
-    }
+    const bytes = Buffer.from(facts.part10, "base64");
+    if (bytes.length !== facts.bytes || createHash("sha256").update(bytes).digest("hex") !== facts.sha256) throw altered();
+    return bytes;
   }
-  if (bytes.length !== facts.bytes || createHash("sha256").update(bytes).digest("hex") !== facts.sha256) {
-    throw invalid("its Part-10 bytes do not match the recorded size and SHA-256");
+  const path = facts.file!;
+  const hash = createHash("sha256");
+  try {
+    if ((await stat(path)).size !== facts.bytes) throw altered();
+    await pipeline(createReadStream(path), hash);
+  } catch (error) {
+    if (error instanceof DicomError) throw error;
+    throw invalid(`its spooled file cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, error);
   }
-  return bytes;
+  if (hash.digest("hex") !== facts.sha256) throw altered();
+  return { path };
+}
+
+function altered(): DicomError {
+  return invalid("its Part-10 bytes do not match the recorded size and SHA-256");
 }

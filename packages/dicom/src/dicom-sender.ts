@@ -1,9 +1,11 @@
+import { open } from "node:fs/promises";
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { checkServerIdentity, connect as connectTls, type ConnectionOptions, type PeerCertificate } from "node:tls";
 import type { EgressPolicy } from "@node-mirth/core";
 import { classifyStoreStatus, type StoreOutcome } from "./dicom-status.js";
 import { Dataset, Scp, TransferSyntax, association as dimseAssociation, requests, type DimseAssociation, type DimseDataset } from "./dimse.js";
 import { DicomError, type DicomErrorCode } from "./errors.js";
+import type { Part10File } from "./dicom-message.js";
 import { readPart10Meta, type Part10Meta } from "./part10.js";
 
 export interface DicomSenderOptions {
@@ -51,6 +53,103 @@ class RawDataset extends Dataset {
   }
 }
 
+/** A dataset left in its Part-10 file: SenderNetwork streams it, fragment by fragment. */
+class FileDataset extends Dataset {
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+
+  constructor(meta: Part10Meta, file: { path: string; size: number }) {
+    super({ SOPClassUID: meta.sopClassUid, SOPInstanceUID: meta.sopInstanceUid }, meta.transferSyntaxUid);
+    this.path = file.path;
+    this.offset = meta.datasetOffset;
+    this.length = file.size - meta.datasetOffset;
+  }
+
+  override getDenaturalizedDataset(): Buffer {
+    throw new Error("a file-backed dataset is streamed, never materialized");
+  }
+}
+
+const P_DATA_TF = 0x04;
+/** dcmjs-dimse's own cap on fragments when the peer advertises no limit (0). */
+const UNLIMITED_PDU_FRAGMENT = 4 * 1024 * 1024;
+const FLAG_COMMAND = 0x01;
+const FLAG_LAST = 0x02;
+
+/** Writes the header of a P-DATA-TF PDU with a single PDV item (PS3.8 9.3.5) into `pdu`. */
+function writePDataHeader(pdu: Buffer, header: { pcId: number; flags: number; valueLength: number }): void {
+  pdu.writeUInt8(P_DATA_TF, 0);
+  pdu.writeUInt8(0, 1);
+  pdu.writeUInt32BE(header.valueLength + 6, 2);
+  pdu.writeUInt32BE(header.valueLength + 2, 6);
+  pdu.writeUInt8(header.pcId, 10);
+  pdu.writeUInt8(header.flags, 11);
+}
+
+interface DimseCommand {
+  getDataset(): DimseDataset | undefined;
+  getCommandDataset(): DimseDataset;
+}
+
+/** dcmjs-dimse's own (private) P-DATA writer, for datasets held in memory. */
+const librarySendPDataTF = (Scp.prototype as unknown as { _sendPDataTF: (command: DimseCommand, pcId: number, maxPdu: number) => void })._sendPDataTF;
+
+/**
+ * The association as the SCU sees it. dcmjs-dimse writes a dataset from one buffer, every
+ * PDU at once with no regard for the socket's buffer; for a file-backed dataset this reads
+ * the file one fragment at a time and waits for the socket to drain, so sending a 1 GB
+ * instance needs one PDU of memory, not 1 GB (twice).
+ */
+class SenderNetwork extends Scp {
+  _sendPDataTF(command: DimseCommand, pcId: number, maxPdu: number): void {
+    const dataset = command.getDataset();
+    if (!(dataset instanceof FileDataset)) {
+      librarySendPDataTF.call(this, command, pcId, maxPdu);
+      return;
+    }
+    const socket = (this as unknown as { socket: Socket }).socket;
+    const commandBytes = command.getCommandDataset().getDenaturalizedCommandDataset();
+    const commandPdu = Buffer.alloc(12 + commandBytes.length);
+    writePDataHeader(commandPdu, { pcId, flags: FLAG_COMMAND | FLAG_LAST, valueLength: commandBytes.length });
+    commandBytes.copy(commandPdu, 12);
+    socket.write(commandPdu);
+    const fragment = (maxPdu === 0 ? UNLIMITED_PDU_FRAGMENT : Math.min(maxPdu, UNLIMITED_PDU_FRAGMENT)) - 6;
+    // A read failure ends the association: the socket's error reaches the pending C-STORE.
+    streamDataset(socket, { dataset, pcId, fragment }).catch((error: unknown) => socket.destroy(error as Error));
+  }
+}
+
+/**
+ * Two PDU buffers, each reused once the socket has flushed it: memory stays at two PDUs and
+ * no garbage piles up (fresh buffers per PDU grew the heap by half the instance before GC ran).
+ */
+async function streamDataset(socket: Socket, job: { dataset: FileDataset; pcId: number; fragment: number }): Promise<void> {
+  const { dataset, pcId, fragment } = job;
+  const buffers = [Buffer.allocUnsafe(12 + fragment), Buffer.allocUnsafe(12 + fragment)];
+  const flushed: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  const handle = await open(dataset.path, "r");
+  try {
+    let sent = 0;
+    for (let index = 0; sent < dataset.length; index++) {
+      const slot = index % 2;
+      await flushed[slot];
+      if (socket.destroyed) return;
+      const length = Math.min(fragment, dataset.length - sent);
+      const pdu = buffers[slot]!.subarray(0, 12 + length);
+      writePDataHeader(pdu, { pcId, flags: sent + length === dataset.length ? FLAG_LAST : 0, valueLength: length });
+      const { bytesRead } = await handle.read(pdu, 12, length, dataset.offset + sent);
+      if (bytesRead !== length) throw new Error("the instance file shrank while it was being sent");
+      sent += length;
+      // The callback also runs (with an error) when the socket is destroyed, so this never hangs.
+      flushed[slot] = new Promise<void>((resolve) => socket.write(pdu, () => resolve()));
+    }
+    await Promise.all(flushed);
+  } finally {
+    await handle.close();
+  }
+}
+
 interface OpenAssociation {
   network: InstanceType<typeof Scp>;
   socket: Socket;
@@ -86,8 +185,11 @@ export class DicomSender {
     this.#options = options;
   }
 
-  /** Sends one Part-10 instance; resolves with the remote status, rejects with a DicomError. */
-  store(part10: Buffer, options: { signal?: AbortSignal } = {}): Promise<DicomStoreResult> {
+  /**
+   * Sends one Part-10 instance, from memory or streamed from its file; resolves with the
+   * remote status, rejects with a DicomError.
+   */
+  store(part10: Buffer | Part10File, options: { signal?: AbortSignal } = {}): Promise<DicomStoreResult> {
     const run = this.#queue.then(() => this.#store(part10, options.signal));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -104,11 +206,10 @@ export class DicomSender {
     await this.close();
   }
 
-  async #store(part10: Buffer, signal: AbortSignal | undefined): Promise<DicomStoreResult> {
+  async #store(part10: Buffer | Part10File, signal: AbortSignal | undefined): Promise<DicomStoreResult> {
     if (this.#closed) throw senderError("ERR_DICOM_SENDER_CLOSED", "the DICOM sender is stopped");
     clearTimeout(this.#idleTimer);
-    const meta = readPart10Meta(part10);
-    const dataset = part10.subarray(meta.datasetOffset);
+    const { meta, dataset } = await describeInstance(part10);
     let current = this.#current;
     if (current !== undefined && (current.closed || current.sopClassUid !== meta.sopClassUid || !acceptable(current.transferSyntaxUid, meta))) {
       await this.#release();
@@ -175,7 +276,7 @@ export class DicomSender {
     const { host, port } = this.#options;
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     const responseTimeoutMs = this.#options.responseTimeoutMs ?? 30_000;
-    const network = new Scp(socket, { connectTimeout: responseTimeoutMs * 4, associationTimeout: timeoutMs, pduTimeout: responseTimeoutMs * 4 });
+    const network = new SenderNetwork(socket, { connectTimeout: responseTimeoutMs * 4, associationTimeout: timeoutMs, pduTimeout: responseTimeoutMs * 4 });
     const state = network as unknown as { connected: boolean; connectedTime: number };
     state.connected = true;
     state.connectedTime = Date.now();
@@ -231,7 +332,7 @@ export class DicomSender {
     return open;
   }
 
-  #cStore(open: OpenAssociation, job: { meta: Part10Meta; dataset: Buffer; signal: AbortSignal | undefined }): Promise<DicomStoreResult> {
+  async #cStore(open: OpenAssociation, job: { meta: Part10Meta; dataset: Buffer | FileDataset; signal: AbortSignal | undefined }): Promise<DicomStoreResult> {
     const { host, port } = this.#options;
     const { meta } = job;
     if (!acceptable(open.transferSyntaxUid, meta)) {
@@ -239,10 +340,11 @@ export class DicomSender {
     }
     let dataset: DimseDataset;
     if (open.transferSyntaxUid === meta.transferSyntaxUid) {
-      dataset = new RawDataset(meta, job.dataset);
+      dataset = job.dataset instanceof FileDataset ? job.dataset : new RawDataset(meta, job.dataset);
     } else {
-      // Explicit <-> Implicit VR Little Endian: dcmjs re-encodes; no pixel codec involved.
-      dataset = new Dataset(job.dataset, meta.transferSyntaxUid);
+      // Explicit <-> Implicit VR Little Endian: dcmjs re-encodes the whole dataset in memory;
+      // no pixel codec involved. Rare: every storage SCP accepts Implicit VR Little Endian.
+      dataset = new Dataset(job.dataset instanceof FileDataset ? await readDataset(job.dataset) : job.dataset, meta.transferSyntaxUid);
       dataset.setTransferSyntaxUid(open.transferSyntaxUid);
     }
     const request = new requests.CStoreRequest(dataset);
@@ -305,6 +407,34 @@ export class DicomSender {
       open.closed = true;
       open.network.sendAssociationReleaseRequest();
     });
+  }
+}
+
+/** The meta information, and the dataset: a slice of the buffer, or left in the file. */
+async function describeInstance(part10: Buffer | Part10File): Promise<{ meta: Part10Meta; dataset: Buffer | FileDataset }> {
+  if (Buffer.isBuffer(part10)) {
+    const meta = readPart10Meta(part10);
+    return { meta, dataset: part10.subarray(meta.datasetOffset) };
+  }
+  const handle = await open(part10.path, "r");
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const meta = readPart10Meta(head.subarray(0, bytesRead));
+    return { meta, dataset: new FileDataset(meta, { path: part10.path, size: (await handle.stat()).size }) };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readDataset(dataset: FileDataset): Promise<Buffer> {
+  const handle = await open(dataset.path, "r");
+  try {
+    const bytes = Buffer.alloc(dataset.length);
+    await handle.read(bytes, 0, dataset.length, dataset.offset);
+    return bytes;
+  } finally {
+    await handle.close();
   }
 }
 

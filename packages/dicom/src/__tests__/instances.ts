@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, readFile, writeFile } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
 import { runCommand } from "@node-mirth/test-peers";
 import { readPart10Meta } from "../part10.js";
@@ -64,4 +67,15 @@ export async function datasetOf(path: string): Promise<{ dataset: Buffer; sopIns
   const file = await readFile(path);
   const meta = readPart10Meta(file);
   return { dataset: file.subarray(meta.datasetOffset), sopInstanceUid: meta.sopInstanceUid };
+}
+
+/** SHA-256 of a Part-10 file's dataset, streamed: for instances too big to compare in memory. */
+export async function datasetHash(path: string): Promise<string> {
+  const handle = await open(path, "r");
+  const head = Buffer.alloc(64 * 1024);
+  const { bytesRead } = await handle.read(head, 0, head.length, 0);
+  await handle.close();
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path, { start: readPart10Meta(head.subarray(0, bytesRead)).datasetOffset }), hash);
+  return hash.digest("hex");
 }
