@@ -5,7 +5,8 @@ import { checkMail, type SmtpMail } from "./smtp-mail.js";
 const base: SmtpMail = { from: "mirth@hospital.test", to: "lab@hospital.test", subject: "s", body: "b" };
 const label = fc.stringMatching(/^[a-z][a-z0-9]{0,10}$/);
 const address = fc.tuple(label, label, fc.constantFrom("test", "example", "org")).map(([user, host, tld]) => `${user}@${host}.${tld}`);
-const withBreak = fc.tuple(fc.string(), fc.constantFrom("\r", "\n", "\r\n"), fc.string()).map(([a, b, c]) => a + b + c);
+/** Something besides the break: a value of blanks only counts as an empty field. */
+const withBreak = fc.tuple(fc.string(), fc.constantFrom("\r", "\n", "\r\n"), fc.string()).map(([a, b, c]) => `x${a}${b}${c}`);
 
 describe("checkMail", () => {
   it("accepts any list of well-formed addresses, with display names, in to, cc and bcc", () => {
