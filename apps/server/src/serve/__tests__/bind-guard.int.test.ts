@@ -44,6 +44,15 @@ describe("the API bind guard", () => {
     expect(forwarded.headers.get("strict-transport-security")).toContain("max-age=");
     // Not forwarded as https: the API itself is not served, only the probes.
     expect((await fetch(`${server.url}/api/channels`)).status).toBe(421);
+    // Forwarded as https by the trusted proxy: the API answers and the session cookie is Secure.
+    const user = await server.createTestUser();
+    const login = await fetch(`${server.url}/api/users/_login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-proto": "https" },
+      body: JSON.stringify({ username: user.username, password: user.password, totp: user.nextTotp() }),
+    });
+    expect(login.status).toBe(200);
+    expect(login.headers.get("set-cookie")).toMatch(/;\s*Secure/i);
   });
 
   it("believes X-Forwarded-Proto only from trusted_proxies", async () => {
