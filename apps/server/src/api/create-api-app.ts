@@ -38,6 +38,12 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  // Answers carry message content and session ids: no cache keeps them, no browser sniffs them.
+  app.use((_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
   const router = express.Router({ caseSensitive: true, strict: true });
   for (const route of routes) {
     router[route.method](

@@ -124,6 +124,8 @@ describe("request bodies: nothing is read before authentication (real HTTP)", ()
       const answer = await call({ method, path, sessionId: developer });
       expect(answer, `${method} ${path}`).toMatchObject({ status: 404, body: { code: "ERR_API_NOT_FOUND" } });
       expect(answer.headers.get("content-type")).toContain("application/json");
+      expect(answer.headers.get("cache-control")).toBe("no-store");
+      expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
     }
   });
 });
