@@ -5,12 +5,11 @@ import { AuthError } from "./auth-errors.js";
 import { createAuthHandlers } from "./auth-handlers.js";
 import { usernameSchema } from "./auth-schemas.js";
 import type { AuthService, CreatedUser, LoginInput, LoginResult, Principal, Role, UpdateUserInput, User } from "./auth-types.js";
-import { base32Decode } from "./base32.js";
+import { base32Decode, base32Encode } from "./base32.js";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "./password-hash.js";
 import { sessionIdFromRequest } from "./request-session.js";
 import { SessionStore } from "./session-store.js";
 import { generateTotpSecret, matchTotp, otpauthUri } from "./totp.js";
-import { base32Encode } from "./base32.js";
 import { toUser, UserRepository, type UserRow } from "./user-repository.js";
 
 export interface CreateAuthServiceOptions {
@@ -39,8 +38,13 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
     clock,
     onEnd: (session, reason) => {
       if (reason === "idle" || reason === "absolute") {
-        const row = users.byId(session.userId);
-        audit.append({ actor: row?.username ?? "system", action: "auth.session_expired", outcome: "success", details: { reason } });
+        try {
+          const row = users.byId(session.userId);
+          audit.append({ actor: row?.username ?? "system", action: "auth.session_expired", outcome: "success", details: { reason } });
+        } catch {
+          // This runs from a timer: a failed write (server.db closing) must not take the process down,
+          // and the session ends all the same.
+        }
       }
       for (const listener of endListeners) {
         try {
