@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { createEngine, EgressPolicy, MemoryStore, type EngineEvent, type PolicyWarning } from "@node-mirth/core";
 import { createTempDir, describeWithPeers, freePort, makeTestPki, type TempDir, type TestPki } from "@node-mirth/test-peers";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -104,6 +106,33 @@ describeWithPeers("SMTP sender against a real SMTP server (smtp-server, test CA 
     expect(typeof parsed.html === "string" ? parsed.html.trimEnd() : parsed.html).toBe("<p>ORU <b>ready</b></p>");
     expect(result).toMatchObject({ messageId: parsed.messageId, accepted: ["b@hospital.test"], rejected: [] });
     expect(result.response).toMatch(/^250 /);
+  });
+
+  it("pool: one connection carries many mails (each new connection is vetted by the egress policy)", async () => {
+    await using server = await startMailServer({ tls: serverTls });
+    let vetted = 0;
+    const egress = new EgressPolicy({ allowed_smtp: ["localhost"] }, { lookup: () => { vetted += 1; return Promise.resolve([{ address: "127.0.0.1", family: 4 }]); } });
+    await using sender = new SmtpSender({ host: "localhost", port: server.port, pool: true, maxConnections: 1, egress, tls: { trustStorePath: pki.caCert } });
+    for (let i = 0; i < 5; i++) await sender.send({ from: "a@hospital.test", to: "b@hospital.test", subject: `pooled ${i}`, body: "b" });
+    expect(server.events.filter((e) => e === "connect")).toHaveLength(1);
+    expect(server.events.filter((e) => e === "data")).toHaveLength(5);
+    expect(vetted).toBe(1);
+  });
+
+  it("a server that never greets: ERR_SMTP_TIMEOUT after greetingTimeoutMs, retryable", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    try {
+      await using sender = new SmtpSender({ host: "localhost", port: (silent.address() as AddressInfo).port, greetingTimeoutMs: 300, tls: { trustStorePath: pki.caCert } });
+      const failure = await sender.send({ from: "a@hospital.test", to: "b@hospital.test", subject: "s", body: "b" }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: "ERR_SMTP_TIMEOUT" });
+      expect(isRetryableSmtpFailure(failure as never)).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("tls: a server that offers no STARTTLS gets neither credentials nor mail (never a plaintext fallback)", async () => {
