@@ -1,5 +1,5 @@
 import { createTempDir } from "@node-mirth/test-peers";
-import { statSync } from "node:fs";
+import { chmodSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ describe("server.db", () => {
     await using dir = await createTempDir("serverdb-");
     const path = join(dir.path, "server.db");
     const db = openServerDatabase(path);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
     expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     expect(db.prepare("PRAGMA synchronous").get()).toEqual({ synchronous: 2 });
     expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: SERVER_DATABASE_VERSION });
@@ -21,6 +21,16 @@ describe("server.db", () => {
     const again = openServerDatabase(path);
     expect(again.prepare("SELECT count(*) AS n FROM users").get()).toEqual({ n: 1 });
     again.close();
+  });
+
+  it("tightens a server.db left readable by others", async () => {
+    await using dir = await createTempDir("serverdb-");
+    const path = join(dir.path, "server.db");
+    openServerDatabase(path).close();
+    chmodSync(path, 0o644);
+    const db = openServerDatabase(path);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    db.close();
   });
 
   it("refuses a role outside the four", () => {

@@ -39,19 +39,25 @@ export const SERVER_DATABASE_VERSION = MIGRATIONS.length;
 /**
  * Opens (creating when missing) `server.db`: users and the audit log. WAL with
  * synchronous=FULL so an acknowledged login or audit entry survives a power cut. `:memory:`
- * works for tests. The file is made owner-only: it holds password hashes and TOTP secrets.
+ * works for tests. The database and its -wal/-shm files are made owner-only: they hold
+ * password hashes and TOTP secrets.
  */
 export function openServerDatabase(path: string): DatabaseSync {
-  const created = path !== ":memory:" && !existsSync(path);
   const db = new DatabaseSync(path);
   try {
-    if (created) chmodSync(path, 0o600);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
     migrate(db);
+    if (path !== ":memory:") restrictToOwner(path);
     return db;
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+function restrictToOwner(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
   }
 }
 
