@@ -42,7 +42,7 @@ export interface RouteInput {
   principal: Principal | undefined;
 }
 
-export function routeInput(res: Response): RouteInput {
+function routeInput(res: Response): RouteInput {
   return res.locals.input as RouteInput;
 }
 
