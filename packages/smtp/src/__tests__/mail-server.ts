@@ -11,6 +11,8 @@ export interface MailServerOptions {
   secure?: boolean;
   /** Key and certificate PEM; without them STARTTLS is not offered. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Require a client certificate issued by this CA (mTLS). */
+  clientCa?: Buffer;
   /** Neither advertise nor accept STARTTLS (what a stripping middlebox leaves). */
   noStartTls?: boolean;
   /** Accepted logins; without it AUTH is optional and any login is refused. */
@@ -49,6 +51,7 @@ export async function startMailServer(options: MailServerOptions = {}): Promise<
   const settings: SMTPServerOptions = {
     secure: options.secure === true,
     ...(options.tls === undefined ? {} : { key: options.tls.key, cert: options.tls.cert }),
+    ...(options.clientCa === undefined ? {} : { ca: options.clientCa, requestCert: true, rejectUnauthorized: true }),
     disabledCommands: options.tls === undefined || options.noStartTls === true ? ["STARTTLS"] : [],
     authOptional: true,
     allowInsecureAuth: options.allowInsecureAuth === true,

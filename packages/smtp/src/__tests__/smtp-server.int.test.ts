@@ -119,6 +119,15 @@ describeWithPeers("SMTP sender against a real SMTP server (smtp-server, test CA 
     expect(vetted).toBe(1);
   });
 
+  it("an aborted signal gives up the send: nothing is delivered", async () => {
+    await using server = await startMailServer({ tls: serverTls });
+    await using sender = new SmtpSender({ host: "localhost", port: server.port, tls: { trustStorePath: pki.caCert } });
+    await expect(sender.send({ from: "a@hospital.test", to: "b@hospital.test", subject: "s", body: "b" }, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: "ERR_SMTP_SEND_FAILED",
+    });
+    expect(server.events.filter((e) => e === "data")).toEqual([]);
+  });
+
   it("a server that never greets: ERR_SMTP_TIMEOUT after greetingTimeoutMs, retryable", async () => {
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));
@@ -153,6 +162,19 @@ describeWithPeers("SMTP sender against a real SMTP server (smtp-server, test CA 
       message: expect.stringMatching(/altnames|ALTNAME/i),
     });
     expect(server.events.filter((e) => e.startsWith("mail:"))).toEqual([]);
+  });
+
+  it.each(["tls", "ssl"] as const)("%s with mTLS: the client certificate from keyStorePath/certStorePath is presented; without one, refused", async (encryption) => {
+    await using server = await startMailServer({ ...serverFor(encryption), clientCa: await readFile(pki.caCert) });
+    const tls = { trustStorePath: pki.caCert, keyStorePath: pki.clientKey, certStorePath: pki.clientCert };
+    await using withCert = new SmtpSender({ host: "localhost", port: server.port, encryption, tls });
+    await withCert.send({ from: "a@hospital.test", to: "b@hospital.test", subject: "mtls", body: "b" });
+    expect((await server.nextMail()).parsed.subject).toBe("mtls");
+    await using withoutCert = new SmtpSender({ host: "localhost", port: server.port, encryption, tls: { trustStorePath: pki.caCert } });
+    await expect(withoutCert.send({ from: "a@hospital.test", to: "b@hospital.test", subject: "s", body: "b" })).rejects.toMatchObject({
+      code: expect.stringMatching(/^ERR_SMTP_(TLS_FAILED|CONNECT_FAILED)$/),
+    });
+    expect(server.events.filter((e) => e.startsWith("mail:"))).toHaveLength(1);
   });
 
   it("ssl with a server certificate nobody trusts is refused", async () => {
