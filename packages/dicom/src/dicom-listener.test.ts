@@ -101,6 +101,14 @@ describe("DicomListener", () => {
     await expect(sender.store(syntheticInstance("1.2.10.1"))).rejects.toMatchObject({ code: "ERR_DICOM_NO_PRESENTATION_CONTEXT" });
   });
 
+  it("does not time out an association while the engine is still working on its C-STORE", async () => {
+    const { instance } = listener({ idleTimeoutMs: 1_000, onInstance: () => new Promise((resolve) => setTimeout(() => resolve({ status: 0 }), 2_500)) });
+    await using _ = instance;
+    const { port } = await instance.start();
+    await using sender = new DicomSender({ host: "127.0.0.1", port, calledAeTitle: "NMIRTH", callingAeTitle: "MODALITY" });
+    expect(await sender.store(syntheticInstance("1.2.13.1"))).toMatchObject({ outcome: "success" });
+  }, 15_000);
+
   it("stop() lets a C-STORE in flight finish, then closes", async () => {
     let release: (() => void) | undefined;
     const { instance } = listener({ onInstance: () => new Promise((resolve) => (release = () => resolve({ status: 0 }))) });

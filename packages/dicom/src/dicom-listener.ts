@@ -191,7 +191,25 @@ class ListenerScp extends Scp {
       answer({ status: DicomStatus.ProcessingFailure, comment: "dataset missing" });
       return;
     }
-    this.#hooks.track(this.#store(spool, request).then(answer));
+    this.#hooks.track(this.#whileBusy(() => this.#store(spool, request)).then(answer));
+  }
+
+  /**
+   * The peer is silent while it waits for our C-STORE response; the engine may take longer
+   * than idleTimeoutMs (an "after delivery" ACK policy waits for the PACS). The library's idle
+   * timers would abort the association meanwhile, so they are held off until we answer.
+   */
+  async #whileBusy<T>(work: () => Promise<T>): Promise<T> {
+    const self = this as unknown as { socket: Socket; lastPduTime: number | undefined };
+    self.socket.setTimeout(0);
+    const hold = setInterval(() => (self.lastPduTime = Date.now()), 500);
+    try {
+      return await work();
+    } finally {
+      clearInterval(hold);
+      self.lastPduTime = Date.now();
+      if (!self.socket.destroyed) self.socket.setTimeout(this.#hooks.options.idleTimeoutMs);
+    }
   }
 
   override abort(): void {
