@@ -42,13 +42,20 @@ interface Rig extends AsyncDisposable {
   session(): Promise<string>;
 }
 
-async function startRig(options: AuthTestAppOptions = {}): Promise<Rig> {
-  const app = await startAuthTestApp(options);
+async function startRig(options: AuthTestAppOptions & { heartbeatMs?: number } = {}): Promise<Rig> {
+  const { heartbeatMs, ...appOptions } = options;
+  const app = await startAuthTestApp(appOptions);
   const store = new MemoryStore();
   const engine = createEngine({ store, env: {} });
   await engine.deployAll([sink, feeder]);
   const logLines = new TestLogLines();
-  const sockets = attachWebSockets({ servers: [app.server], auth: app.auth, engine, logLines });
+  const sockets = attachWebSockets({
+    servers: [app.server],
+    auth: app.auth,
+    engine,
+    logLines,
+    ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+  });
   const user = await app.addUser({ username: "olga", role: "viewer" });
   return {
     app,
@@ -70,8 +77,8 @@ async function startRig(options: AuthTestAppOptions = {}): Promise<Rig> {
 }
 
 /** Opens a socket and collects its frames from the first byte on; rejects with the refusal status. */
-async function connect(url: string, headers: Record<string, string> = {}) {
-  const ws = new WebSocket(url, { headers, handshakeTimeout: 5_000 });
+async function connect(url: string, headers: Record<string, string> = {}, options: { autoPong?: boolean } = {}) {
+  const ws = new WebSocket(url, { headers, handshakeTimeout: 5_000, ...options });
   const frames: string[] = [];
   ws.on("message", (data: Buffer) => frames.push(data.toString("utf8")));
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -184,5 +191,21 @@ describe("/ws/serverlog", () => {
     await Promise.all([rig.sockets.close(), rig.sockets.close()]);
     expect((await client.closed).code).toBe(1001);
     await expect(connect(`${rig.wsUrl}${SERVER_LOG_PATH}`, { "x-session-id": await rig.session() })).rejects.toThrow();
+  });
+});
+
+describe("heartbeat", () => {
+  it("keeps a client that answers pings and cuts one that does not", async () => {
+    await using rig = await startRig({ heartbeatMs: 50 });
+    const sessionId = await rig.session();
+    const live = await connect(`${rig.wsUrl}${SERVER_LOG_PATH}`, { "x-session-id": sessionId });
+    const silent = await connect(`${rig.wsUrl}${SERVER_LOG_PATH}`, { "x-session-id": sessionId }, { autoPong: false });
+    let pings = 0;
+    live.ws.on("ping", () => (pings += 1));
+    expect((await silent.closed).code).toBe(1006);
+    await expect.poll(() => pings, { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
+    live.ws.close();
+    await live.closed;
   });
 });
