@@ -34,6 +34,13 @@ describe("smtpPropertiesSchema", () => {
     expect(smtpPropertiesSchema.safeParse({ ...minimal, attachments: [{ name: "a", content: "b", mimetype: "x" }] }).success).toBe(false);
   });
 
+  it("refuses a header name that could forge another header, at deploy", () => {
+    expect(smtpPropertiesSchema.safeParse({ ...minimal, headers: { "X-Ok": "${channelMap.x}" } }).success).toBe(true);
+    for (const name of ["X Bad", "X-Bad:", "X-Bad\r\nBcc", ""]) {
+      expect(smtpPropertiesSchema.safeParse({ ...minimal, headers: { [name]: "v" } }).success, name).toBe(false);
+    }
+  });
+
   it("takes booleans and numbers as strings (from ${VAR} and Mirth exports)", () => {
     expect(smtpPropertiesSchema.parse({ ...minimal, smtpPort: "2525", authentication: "true", username: "u", password: "p", html: "false" })).toMatchObject({
       smtpPort: 2525,

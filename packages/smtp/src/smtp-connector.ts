@@ -12,7 +12,7 @@ import {
 import { z } from "zod";
 import { isSmtpError } from "./errors.js";
 import { isRetryableSmtpFailure } from "./smtp-failure.js";
-import type { SmtpMail } from "./smtp-mail.js";
+import { HEADER_NAME, type SmtpMail } from "./smtp-mail.js";
 import { DEFAULT_SMTP_PORTS, SmtpSender } from "./smtp-sender.js";
 
 /** Booleans and numbers may arrive as strings from ${VAR} substitution and Mirth exports. */
@@ -53,7 +53,8 @@ export const smtpPropertiesSchema = z
     body: template.default("${message.encodedData}"),
     /** Send the body as text/html instead of text/plain. */
     html: flag.default(false),
-    headers: z.record(z.string().min(1), template).default({}),
+    /** Header names are checked here (RFC 5322 field names); values are templates checked per mail. */
+    headers: z.record(z.string().regex(HEADER_NAME, "a header name: printable ASCII without spaces or colons"), template).default({}),
     attachments: z.array(attachmentSchema).default([]),
     /** Trust store, client certificate, SNI, TLS versions; `enabled` is not read (encryption decides). */
     tls: tlsPropertiesSchema.optional(),

@@ -40,7 +40,8 @@ export interface CheckedMail {
 }
 
 const LINE_BREAK = /[\r\n]/;
-const HEADER_NAME = /^[!-9;-~]+$/;
+/** An RFC 5322 field name: printable ASCII except space and colon. */
+export const HEADER_NAME = /^[!-9;-~]+$/;
 
 function checkAddresses(field: string, value: string | undefined, required: boolean): number {
   if (value === undefined || value.trim() === "") {

@@ -33,7 +33,7 @@ export interface SmtpSenderOptions {
   egress?: EgressPolicy;
   /** TCP connect (default 10 s). */
   connectTimeoutMs?: number;
-  /** From connect to the server's 220 greeting, and for the TLS handshake (default 30 s). */
+  /** The whole session setup: connect, the server's 220 greeting, STARTTLS or the TLS handshake (default 30 s). */
   greetingTimeoutMs?: number;
   /** Silence on an open connection (default 60 s). */
   socketTimeoutMs?: number;
