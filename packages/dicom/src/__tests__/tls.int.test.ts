@@ -143,3 +143,62 @@ describeWithPeers("DICOM TLS with dcmtk (storescu +tls, storescp +tls) and the t
     expect(received).toHaveLength(1);
   });
 });
+
+describeWithPeers("DICOM TLS key material from keystores (PKCS12 by openssl, JKS by keytool)", ["storescu", "storescp", "dump2dcm", "openssl", "keytool"], (peers) => {
+  let dir: TempDir;
+  let pki: TestPki;
+  let file: string;
+  const password = "changeit";
+
+  beforeAll(async () => {
+    dir = await createTempDir("dicom-keystores-");
+    pki = await makeTestPki(dir.path, peers.bin.openssl);
+    file = await makeInstance({ dir: dir.path, dump2dcm: peers.bin.dump2dcm!, index: 0 });
+    const ok = async (command: string, args: string[]) => {
+      const result = await runCommand(command, args, { timeoutMs: 60_000 });
+      expect(result.code, result.stderr.toString()).toBe(0);
+    };
+    await ok(peers.bin.openssl!, ["pkcs12", "-export", "-inkey", pki.serverKey, "-in", pki.serverCert, "-certfile", pki.caCert, "-out", join(dir.path, "server.p12"), "-passout", `pass:${password}`]);
+    await ok(peers.bin.openssl!, ["pkcs12", "-export", "-inkey", pki.clientKey, "-in", pki.clientCert, "-certfile", pki.caCert, "-out", join(dir.path, "client.p12"), "-passout", `pass:${password}`]);
+    await ok(peers.bin.keytool!, ["-importcert", "-noprompt", "-alias", "ca", "-file", pki.caCert, "-keystore", join(dir.path, "trust.jks"), "-storetype", "JKS", "-storepass", password]);
+  }, 120_000);
+  afterAll(() => dir?.remove());
+
+  it("a listener with a PKCS12 keyStore and a JKS trustStore takes storescu +tls with a client certificate", async () => {
+    const tls = createDicomServerTls(
+      parseDicomTlsProperties({ tls: "bcp195", keyStore: join(dir.path, "server.p12"), keyStorePW: password, trustStore: join(dir.path, "trust.jks"), trustStorePW: password }),
+    );
+    const received: string[] = [];
+    await using listener = new DicomListener({
+      aeTitle: "NMIRTH",
+      port: 0,
+      spoolDirectory: join(dir.path, "spool"),
+      ...(tls === undefined ? {} : { tls }),
+      onInstance: (instance) => {
+        received.push(instance.sopInstanceUid);
+        return Promise.resolve({ status: 0 });
+      },
+    });
+    const { port } = await listener.start();
+    const result = await runCommand(peers.bin.storescu!, ["+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aec", "NMIRTH", "localhost", String(port), file], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr.toString()).toBe(0);
+    expect(received).toEqual([(await datasetOf(file)).sopInstanceUid]);
+  });
+
+  it("a sender with a PKCS12 client keyStore and a JKS trustStore stores to storescp +tls requiring its certificate", async () => {
+    const out = join(dir.path, "pacs");
+    await mkdir(out);
+    await using storescp = await startPeer({
+      command: "storescp",
+      args: ({ port }) => ["+tls", pki.serverKey, pki.serverCert, "+cf", pki.caCert, "-rc", "-aet", "PACS", "-od", out, String(port)],
+      ready: { kind: "tcp" },
+    });
+    const tls = createDicomClientTls(
+      parseDicomTlsProperties({ tls: "bcp195", keyStore: join(dir.path, "client.p12"), keyStorePW: password, trustStore: join(dir.path, "trust.jks"), trustStorePW: password }),
+    );
+    await using sender = new DicomSender({ host: "localhost", port: storescp.port, calledAeTitle: "PACS", callingAeTitle: "NMIRTH", ...(tls === undefined ? {} : { tls }) });
+    expect(await sender.store(await readFile(file))).toMatchObject({ outcome: "success" });
+    await sender.close();
+    expect(await readdir(out)).toHaveLength(1);
+  });
+});
