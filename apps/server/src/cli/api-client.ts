@@ -134,10 +134,14 @@ function serverError(status: number, body: unknown): CliError {
   const code = typeof fields.code === "string" ? fields.code : `HTTP_${status}`;
   const message =
     typeof fields.message === "string" ? fields.message : `the server answered HTTP ${status}`;
+  // `details`, else the body's other fields (e.g. the readiness checks of a 503 health).
+  const { code: _code, message: _message, ...rest } = fields;
   const details =
     typeof fields.details === "object" && fields.details !== null
       ? (fields.details as Record<string, unknown>)
-      : undefined;
+      : Object.keys(rest).length > 0
+        ? rest
+        : undefined;
   return new CliError(code, message, { status, ...(details === undefined ? {} : { details }) });
 }
 

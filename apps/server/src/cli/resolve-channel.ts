@@ -1,7 +1,9 @@
 import type { ApiClient } from "./api-client.js";
-import { channelSummarySchema, type ChannelSummary } from "./api-responses.js";
+import { channelSummarySchema } from "../api/api-schemas.js";
 import { CliError } from "./cli-error.js";
 import { z } from "zod";
+
+type ChannelSummary = z.infer<typeof channelSummarySchema>;
 
 /**
  * A channel named on the command line by id or by name (`"MLLPS Receiver"`): an exact id

@@ -1,4 +1,4 @@
-import { chmod, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, stat, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { createTempDir, type TempDir } from "@node-mirth/test-peers";
@@ -7,13 +7,15 @@ import { EXIT } from "../exit-codes.js";
 import { startApiDouble, type ApiDouble } from "./api-double.js";
 import { assertCliBuilt, runBuiltCli } from "./run-built-cli.js";
 
-const CHANNELS = [
-  { id: "mllps-rx", name: "MLLPS Receiver", enabled: true },
-  { id: "lab-out", name: "Lab Out", enabled: false },
-  { id: "dup-1", name: "Twin", enabled: true },
-  { id: "dup-2", name: "Twin", enabled: true },
-];
+const summary = (id: string, name: string) => ({ id, name, enabled: true, state: "started" });
+const CHANNELS = [summary("mllps-rx", "MLLPS Receiver"), summary("dup-1", "Twin"), summary("dup-2", "Twin")];
 
+/**
+ * What a real server does not easily produce — a 500, a 503 health, a body that is not the
+ * API's, a server that never answers, a stored session for another URL — and what is
+ * refused before any request. The operator flows run against a real server in
+ * mirth-cli-server.int.test.ts.
+ */
 describe("mirth-cli (built binary) against an HTTP double of the API", () => {
   let api: ApiDouble;
   let config: TempDir;
@@ -28,17 +30,14 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     api = await startApiDouble();
     config = await createTempDir("mirth-cli-config-");
     env = { XDG_CONFIG_HOME: config.path, MIRTH_URL: api.url };
-    api.routes.set("POST /api/users/_login", (request) => {
-      const body = request.body as { username: string; password: string; totp?: string };
-      if (body.password !== "correct horse battery") return { status: 401, body: { code: "ERR_AUTH_INVALID_CREDENTIALS", message: "wrong username or password" } };
-      if (body.totp === undefined) return { status: 401, body: { code: "ERR_AUTH_MFA_REQUIRED", message: "a TOTP code is required" } };
-      return { status: 200, body: { sessionId: "s3cr3t-session", user: { id: 7, username: body.username, role: "operator" } } };
-    });
-    api.routes.set("GET /api/channels", () => ({ status: 200, body: CHANNELS }));
-    api.routes.set("GET /api/channels/statuses", () => ({
+    api.routes.set("POST /api/users/_login", (request) => ({
       status: 200,
-      body: [{ id: "mllps-rx", name: "MLLPS Receiver", state: "started" }],
+      body: {
+        sessionId: "s3cr3t-session",
+        user: { id: 7, username: (request.body as { username: string }).username, role: "operator", mfaEnrolled: true, mfaPending: false, createdAt: 0 },
+      },
     }));
+    api.routes.set("GET /api/channels", () => ({ status: 200, body: CHANNELS }));
   });
 
   afterEach(async () => {
@@ -47,53 +46,32 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
   });
 
   async function login(): Promise<void> {
-    const run = await runBuiltCli(["login", "-u", "olivia", "--password-stdin", "--totp", "123456"], {
-      env,
-      input: "correct horse battery\n",
-    });
+    const run = await runBuiltCli(["login", "-u", "olivia", "--password-stdin", "--totp", "123456"], { env, input: "correct horse battery\n" });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(EXIT.ok);
   }
 
-  it("logs in with --password-stdin and --totp, keeps the session in a 0600 file in a 0700 dir, never prints it", async () => {
-    const run = await runBuiltCli(["login", "-u", "olivia", "--password-stdin", "--totp", "123456"], {
-      env,
-      input: "correct horse battery\n",
-    });
-    expect(run.code).toBe(EXIT.ok);
-    expect(run.stdout).toBe(`logged in to ${api.url} as olivia (operator)\n`);
-    expect(run.stdout + run.stderr).not.toContain("s3cr3t-session");
+  it("sends the password from stdin (one newline dropped) and the TOTP code; never prints the session", async () => {
+    await login();
     expect(api.requests[0]!.body).toEqual({ username: "olivia", password: "correct horse battery", totp: "123456" });
     expect((await stat(sessionPath())).mode & 0o777).toBe(0o600);
     expect((await stat(join(config.path, "node-mirth"))).mode & 0o777).toBe(0o700);
-    const stored = JSON.parse(await readFile(sessionPath(), "utf8")) as { sessions: Record<string, { sessionId: string }> };
-    expect(stored.sessions[api.url]!.sessionId).toBe("s3cr3t-session");
   });
 
-  it("exits 3 with the server's code when the password is wrong, and writes no session", async () => {
-    const run = await runBuiltCli(["login", "-u", "olivia", "--password-stdin"], { env, input: "wrong password!!\n" });
-    expect(run.code).toBe(EXIT.unauthenticated);
-    expect(run.stderr).toContain("ERR_AUTH_INVALID_CREDENTIALS");
-    await expect(stat(sessionPath())).rejects.toThrow(/ENOENT/);
-  });
-
-  it("exits 2 when there is neither --password-stdin nor a terminal", async () => {
+  it("exits 2 when there is neither --password-stdin nor a terminal, before any request", async () => {
     const run = await runBuiltCli(["login", "-u", "olivia"], { env });
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toContain("ERR_CLI_PASSWORD_UNAVAILABLE");
     expect(api.requests).toHaveLength(0);
   });
 
-  it("stops a channel named by its name, sending the session as X-Session-ID", async () => {
+  it("sends the session as X-Session-ID to the channel its name resolves to", async () => {
     await login();
-    api.routes.set("POST /api/channels/mllps-rx/_stop", () => ({ status: 204 }));
+    api.routes.set("POST /api/channels/mllps-rx/_stop", () => ({ status: 200, body: { id: "mllps-rx", state: "stopped" } }));
     const run = await runBuiltCli(["channels", "stop", "MLLPS Receiver"], { env });
     expect(run.stderr).toBe("");
-    expect(run.code).toBe(EXIT.ok);
-    expect(run.stdout).toBe("stopped MLLPS Receiver (mllps-rx)\n");
-    const stop = api.requests.find((request) => request.path === "/api/channels/mllps-rx/_stop")!;
-    expect(stop.method).toBe("POST");
-    expect(stop.headers["x-session-id"]).toBe("s3cr3t-session");
+    expect(run.stdout).toBe("stopped MLLPS Receiver (mllps-rx): now stopped\n");
+    expect(api.requests.at(-1)!.headers["x-session-id"]).toBe("s3cr3t-session");
   });
 
   it("refuses an ambiguous name (exit 2, ids listed) and an unknown one (exit 5) without acting", async () => {
@@ -108,25 +86,15 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     expect(api.requests.some((request) => request.path.endsWith("/_start"))).toBe(false);
   });
 
-  it("lists channels as a table and as JSON, undeployed ones marked so", async () => {
-    await login();
-    const table = await runBuiltCli(["channels", "list"], { env });
-    expect(table.code).toBe(EXIT.ok);
-    const lines = table.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+ENABLED\s+STATE$/);
-    expect(lines[1]).toMatch(/^mllps-rx\s+MLLPS Receiver\s+yes\s+started$/);
-    expect(lines[2]).toMatch(/^lab-out\s+Lab Out\s+no\s+undeployed$/);
-    const json = await runBuiltCli(["channels", "list", "--json"], { env });
-    expect(json.json()).toEqual(CHANNELS.map((channel) => ({ ...channel, state: channel.id === "mllps-rx" ? "started" : "undeployed" })));
-  });
-
-  it("maps the API's statuses to exit codes: 401 → 3, 403 → 4, 404 → 5, 409 → 6, 500 → 1", async () => {
+  it("maps statuses to exit codes: 401 → 3, 403 → 4, 404 → 5, 409/413/422 → 6, 500 → 1", async () => {
     await login();
     const cases = [
       [401, EXIT.unauthenticated],
       [403, EXIT.forbidden],
       [404, EXIT.notFound],
       [409, EXIT.rejected],
+      [413, EXIT.rejected],
+      [422, EXIT.rejected],
       [500, EXIT.failed],
     ] as const;
     for (const [status, exit] of cases) {
@@ -134,7 +102,6 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
       const run = await runBuiltCli(["channels", "deploy", "mllps-rx"], { env });
       expect({ status, code: run.code }).toEqual({ status, code: exit });
       expect(run.stderr).toContain(`mirth-cli: ERR_TEST_${status}: answered ${status}`);
-      if (status === 401) expect(run.stderr).toContain("run `mirth-cli login` again");
     }
   });
 
@@ -163,59 +130,35 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     expect(api.requests).toHaveLength(before);
   });
 
-  it("logs out on the server and removes the session file; a second logout is a no-op", async () => {
+  it("builds the search query: repeated statuses and metadata, ISO time as epoch ms, limit, cursor", async () => {
     await login();
-    api.routes.set("POST /api/users/_logout", () => ({ status: 204 }));
-    const run = await runBuiltCli(["logout"], { env });
-    expect(run.code).toBe(EXIT.ok);
-    expect(api.requests.at(-1)!.headers["x-session-id"]).toBe("s3cr3t-session");
-    await expect(stat(sessionPath())).rejects.toThrow(/ENOENT/);
-    const again = await runBuiltCli(["logout"], { env });
-    expect(again.code).toBe(EXIT.ok);
-    expect(again.stdout).toBe(`not logged in to ${api.url}\n`);
-  });
-
-  it("searches messages with the filters as query parameters and prints the next-page cursor", async () => {
-    await login();
-    api.routes.set("GET /api/channels/mllps-rx/messages", () => ({
-      status: 200,
-      body: {
-        messages: [{ channelId: "mllps-rx", messageId: 42, receivedAt: Date.UTC(2026, 10, 24, 8), statuses: { source: "TRANSFORMED", d1: "SENT" }, metadata: { MRN: "123" } }],
-        nextCursor: 42,
-      },
-    }));
+    api.routes.set("GET /api/channels/mllps-rx/messages", () => ({ status: 200, body: { messages: [] } }));
     const run = await runBuiltCli(
-      ["messages", "search", "MLLPS Receiver", "-s", "SENT", "ERROR", "--from", "2026-11-24T00:00:00Z", "--text", "ADT", "-m", "MRN=123", "-n", "10"],
+      ["messages", "search", "--channel", "MLLPS Receiver", "-s", "SENT", "ERROR", "--from", "2026-11-24T00:00:00Z", "--text", "ADT", "-m", "MRN=123", "-n", "10", "--before", "42"],
       { env },
     );
     expect(run.stderr).toBe("");
-    expect(run.code).toBe(EXIT.ok);
     const search = api.requests.at(-1)!;
     expect(search.query.getAll("status")).toEqual(["SENT", "ERROR"]);
     expect(search.query.get("from")).toBe(String(Date.UTC(2026, 10, 24)));
     expect(search.query.get("text")).toBe("ADT");
     expect(search.query.getAll("metadata")).toEqual(["MRN=123"]);
     expect(search.query.get("limit")).toBe("10");
-    expect(run.stdout).toMatch(/^42\s+2026-11-24T08:00:00Z\s+source=TRANSFORMED d1=SENT\s+MRN=123$/m);
-    expect(run.stdout).toContain("more: --before 42");
-    const byOption = await runBuiltCli(["messages", "search", "--channel", "MLLPS Receiver", "--before", "42"], { env });
-    expect(byOption.code).toBe(EXIT.ok);
-    expect(api.requests.at(-1)!.query.get("before")).toBe("42");
-    const twice = await runBuiltCli(["messages", "search", "mllps-rx", "--channel", "MLLPS Receiver"], { env });
-    expect(twice.code).toBe(EXIT.usage);
+    expect(search.query.get("before")).toBe("42");
+    expect(run.stdout).toBe("ID  RECEIVED  STATUSES  METADATA\n");
   });
 
-  it("rejects a bad time or status before asking the server (exit 2)", async () => {
+  it("rejects a bad time, status or doubled channel before asking the server (exit 2)", async () => {
     await login();
     const before = api.requests.length;
-    const time = await runBuiltCli(["messages", "search", "x", "--from", "yesterday"], { env });
-    expect(time.code).toBe(EXIT.usage);
-    const status = await runBuiltCli(["messages", "search", "x", "-s", "LOST"], { env });
-    expect(status.code).toBe(EXIT.usage);
+    for (const args of [["--from", "yesterday"], ["-s", "LOST"], ["--channel", "other"]]) {
+      const run = await runBuiltCli(["messages", "search", "x", ...args], { env });
+      expect({ args, code: run.code }).toEqual({ args, code: EXIT.usage });
+    }
     expect(api.requests).toHaveLength(before);
   });
 
-  it("shows a message with its raw content, masking control characters from the server", async () => {
+  it("masks control characters from the server in message content", async () => {
     await login();
     api.routes.set("GET /api/channels/mllps-rx/messages/42", () => ({
       status: 200,
@@ -224,7 +167,9 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
         messageId: 42,
         receivedAt: 0,
         metadata: {},
-        connectors: [{ connectorId: "source", status: "TRANSFORMED", content: { raw: "MSH|^~\\&|A\rPID|1||123\u001b[2J" } }],
+        connectors: [
+          { channelId: "mllps-rx", messageId: 42, connectorId: "source", status: "TRANSFORMED", sendAttempts: 0, deadLetter: false, updatedAt: 0, content: { raw: "MSH|^~\\&|A\rPID|1||123\u001b[2J" } },
+        ],
       },
     }));
     const run = await runBuiltCli(["messages", "show", "mllps-rx", "42", "-c", "raw"], { env });
@@ -233,94 +178,30 @@ describe("mirth-cli (built binary) against an HTTP double of the API", () => {
     expect(run.stdout).not.toContain("\u001b");
   });
 
-  it("imports a channel file: POST when new, PUT when it exists; an invalid file is refused locally with every issue", async () => {
+  it("refuses an invalid channel file locally, listing every issue, without a request", async () => {
     await login();
-    const channel = {
-      id: "lab-in",
-      name: "Lab In",
-      source: { type: "mllp", properties: {} },
-      destinations: [{ id: "d1", name: "keep", connector: { type: "channel", properties: {} } }],
-    };
-    const file = join(config.path, "lab-in.json");
-    await writeFile(file, JSON.stringify(channel));
-    api.routes.set("POST /api/channels", () => ({ status: 201, body: channel }));
-    const created = await runBuiltCli(["channels", "import", file], { env });
-    expect(created.stderr).toBe("");
-    expect(created.stdout).toBe("created Lab In (lab-in)\n");
-    expect(api.requests.at(-1)!.body).toEqual(channel);
-    api.routes.set("GET /api/channels/lab-in", () => ({ status: 200, body: channel }));
-    api.routes.set("PUT /api/channels/lab-in", () => ({ status: 200, body: channel }));
-    const replaced = await runBuiltCli(["channels", "import", file], { env });
-    expect(replaced.stdout).toBe("replaced Lab In (lab-in)\n");
+    const file = join(config.path, "bad.json");
     await writeFile(file, JSON.stringify({ id: "bad id!", destinations: [] }));
     const before = api.requests.length;
     const invalid = await runBuiltCli(["--json", "channels", "import", file], { env });
     expect(invalid.code).toBe(EXIT.usage);
     const issues = (invalid.json() as { error: { details: { issues: { path: string }[] } } }).error.details.issues.map((issue) => issue.path);
     expect(issues).toEqual(expect.arrayContaining(["id", "name", "destinations"]));
+    await writeFile(file, "{ not json");
+    expect((await runBuiltCli(["channels", "import", file], { env })).stderr).toContain("is not JSON");
     expect(api.requests).toHaveLength(before);
   });
 
-  it("exports a channel by name as JSON", async () => {
-    await login();
-    const document = { id: "lab-out", name: "Lab Out", destinations: [] };
-    api.routes.set("GET /api/channels/lab-out", () => ({ status: 200, body: document }));
-    const run = await runBuiltCli(["channels", "export", "Lab Out"], { env });
-    expect(run.code).toBe(EXIT.ok);
-    expect(JSON.parse(run.stdout)).toEqual(document);
-  });
-
-  it("adds a user with the password from stdin and prints the otpauth URI; set-role finds the user by name", async () => {
-    await login();
-    api.routes.set("POST /api/users", (request) => ({
-      status: 201,
-      body: { user: { id: 9, username: (request.body as { username: string }).username, role: "viewer" }, otpauthUri: "otpauth://totp/node-mirth:vera?secret=ABC" },
+  it("health: 503 exits 8 naming the failing check; nothing listening exits 7", async () => {
+    api.routes.set("GET /api/health", () => ({
+      status: 503,
+      body: { status: "unavailable", code: "ERR_API_NOT_READY", message: "A saved channel is not deployed or has failed.", checks: { store: true, channels: false } },
     }));
-    const add = await runBuiltCli(["users", "add", "vera", "--role", "viewer", "--password-stdin"], { env, input: "a long enough password\n" });
-    expect(add.code).toBe(EXIT.ok);
-    expect(api.requests.at(-1)!.body).toEqual({ username: "vera", password: "a long enough password", role: "viewer" });
-    expect(add.stdout).toContain("otpauth://totp/node-mirth:vera?secret=ABC");
-    api.routes.set("GET /api/users", () => ({ status: 200, body: [{ id: 9, username: "vera", role: "viewer" }] }));
-    api.routes.set("PUT /api/users/9", () => ({ status: 200, body: { id: 9, username: "vera", role: "operator" } }));
-    const setRole = await runBuiltCli(["users", "set-role", "vera", "operator"], { env });
-    expect(setRole.code).toBe(EXIT.ok);
-    expect(api.requests.at(-1)!.body).toEqual({ role: "operator" });
-    const badRole = await runBuiltCli(["users", "set-role", "vera", "root"], { env });
-    expect(badRole.code).toBe(EXIT.usage);
-    const nobody = await runBuiltCli(["users", "set-role", "nobody", "viewer"], { env });
-    expect(nobody.code).toBe(EXIT.notFound);
-  });
-
-  it("retries dead letters of one message, and refuses when none match", async () => {
-    await login();
-    api.routes.set("GET /api/channels/mllps-rx/queue", () => ({
-      status: 200,
-      body: [
-        { messageId: 5, connectorId: "d1", status: "ERROR", deadLetter: true, sendAttempts: 3 },
-        { messageId: 6, connectorId: "d1", status: "ERROR", deadLetter: true, sendAttempts: 3 },
-      ],
-    }));
-    api.routes.set("POST /api/channels/mllps-rx/queue/_retry", (request) => ({
-      status: 200,
-      body: { requeued: (request.body as { entries: unknown[] }).entries.length },
-    }));
-    const run = await runBuiltCli(["queue", "retry", "MLLPS Receiver", "5"], { env });
-    expect(run.stderr).toBe("");
-    expect(api.requests.at(-1)!.body).toEqual({ entries: [{ messageId: 5, destinationId: "d1" }] });
-    expect(run.stdout).toContain("re-queued 1 of 1");
-    const none = await runBuiltCli(["queue", "retry", "MLLPS Receiver", "99"], { env });
-    expect(none.code).toBe(EXIT.usage);
-  });
-
-  it("health: exit 0 when ready, 8 when the server answers 503, 7 when nothing listens", async () => {
-    api.routes.set("GET /api/health", () => ({ status: 200, body: { status: "ok" } }));
-    const ready = await runBuiltCli(["health", "--json"], { env });
-    expect(ready.code).toBe(EXIT.ok);
-    expect(ready.json()).toEqual({ url: api.url, status: "ok" });
-    api.routes.set("GET /api/health", () => ({ status: 503, body: { code: "ERR_SERVER_NOT_READY", message: "store unreachable" } }));
     const unready = await runBuiltCli(["health"], { env });
     expect(unready.code).toBe(EXIT.unhealthy);
-    expect(unready.stderr).toContain("store unreachable");
+    expect(unready.stderr).toContain("is not ready: A saved channel is not deployed or has failed. (store ok, channels FAILING)");
+    const json = await runBuiltCli(["--json", "health"], { env });
+    expect(json.json()).toMatchObject({ error: { code: "ERR_CLI_UNHEALTHY", exitCode: EXIT.unhealthy, details: { checks: { channels: false } } } });
     const url = api.url;
     await api.close();
     const down = await runBuiltCli(["health", "--url", url], { env });

@@ -4,14 +4,11 @@ import type { Command } from "commander";
 import { z } from "zod";
 import type { ApiClient } from "../api-client.js";
 import {
-  anyResponseSchema,
-  channelDocumentSchema,
-  channelStatisticsSchema,
+  channelActionResponseSchema,
   channelStatusSchema,
   channelSummarySchema,
-  type ChannelStatusRow,
-  type ChannelSummary,
-} from "../api-responses.js";
+  statisticsResponseSchema,
+} from "../../api/api-schemas.js";
 import { CliError } from "../cli-error.js";
 import type { CliContext } from "../cli-context.js";
 import { formatTable } from "../format-table.js";
@@ -27,6 +24,7 @@ const ACTIONS = {
   resume: "resumed",
 } as const;
 
+type ChannelStatusRow = z.infer<typeof channelStatusSchema>;
 type StatisticsTotals = Record<"received" | "filtered" | "queued" | "sent" | "errored", number>;
 
 export function registerChannelCommands(program: Command, context: CliContext): void {
@@ -37,15 +35,13 @@ export function registerChannelCommands(program: Command, context: CliContext): 
     .description("every saved channel with its state (undeployed when not running)")
     .action(async () => {
       const client = await context.sessionClient();
-      const [saved, statuses] = await Promise.all([listChannels(client), listStatuses(client)]);
-      const stateById = new Map(statuses.map((status) => [status.id, status.state]));
-      const rows = saved.map((channel) => ({ ...channel, state: stateById.get(channel.id) ?? "undeployed" }));
+      const rows = await client.call({ method: "GET", path: "/api/channels", schema: z.array(channelSummarySchema) });
       context.print(rows, () =>
         formatTable(
           [
             { header: "id", value: (row) => row.id },
             { header: "name", value: (row) => row.name },
-            { header: "enabled", value: (row) => (row.enabled === false ? "no" : "yes") },
+            { header: "enabled", value: (row) => (row.enabled ? "yes" : "no") },
             { header: "state", value: (row) => row.state },
           ],
           rows,
@@ -94,12 +90,14 @@ export function registerChannelCommands(program: Command, context: CliContext): 
       .action(async (idOrName: string) => {
         const client = await context.sessionClient();
         const channel = await resolveChannel(client, idOrName);
-        await client.call({
+        const result = await client.call({
           method: "POST",
           path: `/api/channels/${encodeURIComponent(channel.id)}/_${action}`,
-          schema: anyResponseSchema,
+          schema: channelActionResponseSchema,
         });
-        context.print({ id: channel.id, name: channel.name, action }, () => `${done} ${channel.name} (${channel.id})\n`);
+        context.print({ id: channel.id, name: channel.name, action, state: result.state }, () =>
+          `${done} ${channel.name} (${channel.id}): now ${result.state}\n`,
+        );
       });
   }
 
@@ -112,14 +110,15 @@ export function registerChannelCommands(program: Command, context: CliContext): 
       const document = await readChannelFile(file);
       const client = await context.sessionClient();
       const path = `/api/channels/${encodeURIComponent(document.id)}`;
-      const exists = await channelExists(client, document.id);
+      const saved = await client.call({ method: "GET", path: "/api/channels", schema: z.array(channelSummarySchema) });
+      const exists = saved.some((channel) => channel.id === document.id);
       await client.call({
         method: exists ? "PUT" : "POST",
         path: exists ? path : "/api/channels",
         body: document,
-        schema: anyResponseSchema,
+        schema: channelSummarySchema,
       });
-      if (flags.deploy === true) await client.call({ method: "POST", path: `${path}/_deploy`, schema: anyResponseSchema });
+      if (flags.deploy === true) await client.call({ method: "POST", path: `${path}/_deploy`, schema: channelActionResponseSchema });
       const outcome = exists ? "replaced" : "created";
       context.print({ id: document.id, name: document.name, outcome, deployed: flags.deploy === true }, () =>
         `${outcome} ${document.name} (${document.id})${flags.deploy === true ? " and deployed it" : ""}\n`,
@@ -137,7 +136,7 @@ export function registerChannelCommands(program: Command, context: CliContext): 
       const document = await client.call({
         method: "GET",
         path: `/api/channels/${encodeURIComponent(channel.id)}`,
-        schema: channelDocumentSchema,
+        schema: channelSchema,
       });
       const text = `${JSON.stringify(document, null, 2)}\n`;
       if (flags.output === undefined) {
@@ -162,7 +161,7 @@ function statusColumns() {
 }
 
 /** Dashboard totals: received at the source, the rest summed over every connector. */
-function totals(statistics: z.infer<typeof channelStatisticsSchema>): StatisticsTotals {
+function totals(statistics: z.infer<typeof statisticsResponseSchema>): StatisticsTotals {
   const sum = { received: statistics.source?.received ?? 0, filtered: 0, queued: 0, sent: 0, errored: 0 };
   for (const counts of Object.values(statistics)) {
     sum.filtered += counts.filtered;
@@ -173,10 +172,6 @@ function totals(statistics: z.infer<typeof channelStatisticsSchema>): Statistics
   return sum;
 }
 
-function listChannels(client: ApiClient): Promise<ChannelSummary[]> {
-  return client.call({ method: "GET", path: "/api/channels", schema: z.array(channelSummarySchema) });
-}
-
 function listStatuses(client: ApiClient): Promise<ChannelStatusRow[]> {
   return client.call({ method: "GET", path: "/api/channels/statuses", schema: z.array(channelStatusSchema) });
 }
@@ -185,18 +180,8 @@ function statisticsOf(client: ApiClient, channelId: string) {
   return client.call({
     method: "GET",
     path: `/api/channels/${encodeURIComponent(channelId)}/statistics`,
-    schema: channelStatisticsSchema,
+    schema: statisticsResponseSchema,
   });
-}
-
-async function channelExists(client: ApiClient, channelId: string): Promise<boolean> {
-  try {
-    await client.call({ method: "GET", path: `/api/channels/${encodeURIComponent(channelId)}`, schema: anyResponseSchema });
-    return true;
-  } catch (error) {
-    if (error instanceof CliError && error.status === 404) return false;
-    throw error;
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { healthResponseSchema } from "../api-responses.js";
+import { healthResponseSchema } from "../../api/api-schemas.js";
 import { CliError } from "../cli-error.js";
 import type { CliContext } from "../cli-context.js";
 import { formatFields } from "../format-table.js";
@@ -17,17 +17,26 @@ export function registerHealthCommand(program: Command, context: CliContext): vo
         body = await client.call({ method: "GET", path, schema: healthResponseSchema });
       } catch (error) {
         if (!(error instanceof CliError && error.status === 503)) throw error;
-        throw new CliError("ERR_CLI_UNHEALTHY", `${client.baseUrl} is not ready: ${error.message}`, {
+        const checks = healthResponseSchema.safeParse(error.details).data?.checks;
+        throw new CliError("ERR_CLI_UNHEALTHY", `${client.baseUrl} is not ready: ${error.message}${checks === undefined ? "" : ` (${describeChecks(checks)})`}`, {
           status: 503,
           details: error.details,
           cause: error,
         });
       }
+      const { checks } = body;
       context.print({ url: client.baseUrl, ...body }, () =>
         formatFields([
           ["url", client.baseUrl],
-          ...Object.entries(body).map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)] as const),
+          ["status", body.status],
+          ...(checks === undefined ? [] : Object.entries(checks).map(([name, ok]) => [name, ok ? "ok" : "FAILING"] as const)),
         ]),
       );
     });
+}
+
+function describeChecks(checks: Record<string, boolean>): string {
+  return Object.entries(checks)
+    .map(([name, ok]) => `${name} ${ok ? "ok" : "FAILING"}`)
+    .join(", ");
 }

@@ -1,15 +1,18 @@
-import { CONTENT_KINDS, MESSAGE_STATUSES, type MessageStatus } from "@node-mirth/core";
+import { CONTENT_KINDS, MESSAGE_STATUSES, type ContentKind, type MessageStatus } from "@node-mirth/core";
 import { InvalidArgumentError, Option, type Command } from "commander";
+import type { z } from "zod";
 import {
   messageDetailSchema,
   messageSearchResponseSchema,
   reprocessResponseSchema,
-  type MessageSummaryRow,
-} from "../api-responses.js";
+  type messageSummarySchema,
+} from "../../api/api-schemas.js";
 import { CliError } from "../cli-error.js";
 import type { CliContext } from "../cli-context.js";
 import { formatFields, formatTable, formatTime, printable } from "../format-table.js";
 import { resolveChannel } from "../resolve-channel.js";
+
+type MessageSummaryRow = z.infer<typeof messageSummarySchema>;
 
 interface SearchFlags {
   channel?: string;
@@ -99,7 +102,7 @@ export function registerMessageCommands(program: Command, context: CliContext): 
             [
               { header: "connector", value: (row) => row.connectorId },
               { header: "status", value: (row) => row.status },
-              { header: "attempts", value: (row) => String(row.sendAttempts ?? "") },
+              { header: "attempts", value: (row) => String(row.sendAttempts) },
               { header: "error", value: (row) => row.error ?? "" },
             ],
             detail.connectors,
@@ -107,7 +110,7 @@ export function registerMessageCommands(program: Command, context: CliContext): 
         ];
         for (const connector of detail.connectors) {
           for (const kind of flags.content ?? []) {
-            const content = connector.content?.[kind];
+            const content = connector.content[kind as ContentKind];
             // Segments end in CR: shown one per line, other control characters masked.
             if (content !== undefined) lines.push(`--- ${connector.connectorId} ${kind}\n${content.split(/\r\n?|\n/).map(printable).join("\n")}\n`);
           }
@@ -131,8 +134,14 @@ export function registerMessageCommands(program: Command, context: CliContext): 
         body: { messageIds, overwrite: flags.overwrite === true },
         schema: reprocessResponseSchema,
       });
-      context.print({ channelId: channel.id, messageIds, ...result }, () =>
-        `reprocessed ${messageIds.length} message(s) of ${channel.name} (${channel.id})${flags.overwrite === true ? " in place" : ""}\n`,
+      context.print({ channelId: channel.id, ...result }, () =>
+        `reprocessed ${messageIds.length} message(s) of ${channel.name} (${channel.id})${flags.overwrite === true ? " in place" : ""}\n${formatTable(
+          [
+            { header: "message", value: (row: (typeof result.results)[number]) => String(row.messageId) },
+            { header: "status", value: (row: (typeof result.results)[number]) => row.status },
+          ],
+          result.results,
+        )}`,
       );
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { loginResponseSchema, anyResponseSchema } from "../api-responses.js";
+import { z } from "zod";
+import { loginResponseSchema } from "../../auth/auth-schemas.js";
 import { CliError } from "../cli-error.js";
 import type { CliContext } from "../cli-context.js";
 import { readPassword } from "../read-password.js";
@@ -66,7 +67,7 @@ export function registerSessionCommands(program: Command, context: CliContext): 
       }
       try {
         const client = await context.sessionClient();
-        await client.call({ method: "POST", path: "/api/users/_logout", schema: anyResponseSchema });
+        await client.call({ method: "POST", path: "/api/users/_logout", schema: z.undefined() });
       } catch (error) {
         // An expired session is as good as ended; anything else is reported, the local copy kept.
         if (!(error instanceof CliError && error.status === 401)) throw error;

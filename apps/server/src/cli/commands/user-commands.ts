@@ -1,13 +1,14 @@
 import { Argument, Option, type Command } from "commander";
 import { z } from "zod";
 import type { ApiClient } from "../api-client.js";
-import { createUserResponseSchema, userSchema, type ApiUser } from "../api-responses.js";
+import { createUserResponseSchema, userResponseSchema } from "../../auth/auth-schemas.js";
 import { CliError } from "../cli-error.js";
 import type { CliContext } from "../cli-context.js";
-import { formatTable } from "../format-table.js";
+import { formatTable, formatTime } from "../format-table.js";
+import { ROLES } from "../../auth/auth-types.js";
 import { readPassword } from "../read-password.js";
 
-export const ROLES = ["admin", "developer", "operator", "viewer"] as const;
+type ApiUser = z.infer<typeof userResponseSchema>;
 
 export function registerUserCommands(program: Command, context: CliContext): void {
   const users = program.command("users").description("local accounts (admin only)");
@@ -48,10 +49,11 @@ export function registerUserCommands(program: Command, context: CliContext): voi
       context.print(list, () =>
         formatTable(
           [
-            { header: "id", value: (row: ApiUser) => row.id },
+            { header: "id", value: (row: ApiUser) => String(row.id) },
             { header: "username", value: (row: ApiUser) => row.username },
             { header: "role", value: (row: ApiUser) => row.role },
-            { header: "mfa", value: (row: ApiUser) => (row.mfaEnrolled === undefined ? "" : row.mfaEnrolled ? "enrolled" : "pending") },
+            { header: "mfa", value: (row: ApiUser) => (row.mfaEnrolled ? "enrolled" : row.mfaPending ? "pending" : "none") },
+            { header: "locked until", value: (row: ApiUser) => (row.lockedUntil === undefined ? "" : formatTime(row.lockedUntil)) },
           ],
           list,
         ),
@@ -71,14 +73,14 @@ export function registerUserCommands(program: Command, context: CliContext): voi
       }
       const updated = await client.call({
         method: "PUT",
-        path: `/api/users/${encodeURIComponent(user.id)}`,
+        path: `/api/users/${user.id}`,
         body: { role },
-        schema: z.union([userSchema, z.looseObject({ user: userSchema })]),
+        schema: userResponseSchema,
       });
       context.print(updated, () => `${username} is now ${role}\n`);
     });
 }
 
 function listUsers(client: ApiClient): Promise<ApiUser[]> {
-  return client.call({ method: "GET", path: "/api/users", schema: z.array(userSchema) });
+  return client.call({ method: "GET", path: "/api/users", schema: z.array(userResponseSchema) });
 }
