@@ -2,7 +2,14 @@ import { createEngine, MemoryStore, type ChannelInput, type Engine } from "@node
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startAuthTestApp, type AuthTestApp, type AuthTestAppOptions } from "../../auth/__tests__/auth-test-app.js";
-import { attachWebSockets, DASHBOARD_STATUS_PATH, SERVER_LOG_PATH, WS_CLOSE_SESSION_ENDED, type AttachedWebSockets } from "../attach-websockets.js";
+import {
+  attachWebSockets,
+  DASHBOARD_STATUS_PATH,
+  SERVER_LOG_PATH,
+  WS_CLOSE_SESSION_ENDED,
+  WS_CLOSE_TOO_SLOW,
+  type AttachedWebSockets,
+} from "../attach-websockets.js";
 import type { LogLineSource } from "../log-line-source.js";
 
 const HL7 = "MSH|^~\\&|LAB|HOSP|EHR|HOSP|20260101080000||ADT^A01|MSG0001|P|2.5\rPID|1||SECRET-MRN-4711||DOE^JANE\r";
@@ -191,6 +198,21 @@ describe("/ws/serverlog", () => {
     await Promise.all([rig.sockets.close(), rig.sockets.close()]);
     expect((await client.closed).code).toBe(1001);
     await expect(connect(`${rig.wsUrl}${SERVER_LOG_PATH}`, { "x-session-id": await rig.session() })).rejects.toThrow();
+  });
+});
+
+describe("slow consumers", () => {
+  it("closes a client that stops reading with 4002 instead of buffering without bound", async () => {
+    await using rig = await startRig();
+    const client = await connect(`${rig.wsUrl}${SERVER_LOG_PATH}`, { "x-session-id": await rig.session() });
+    const transport = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    transport.pause();
+    const line = JSON.stringify({ level: 30, msg: "x".repeat(1024) });
+    // Enough to fill the loopback socket buffers and then the 1 MiB allowance many times over.
+    for (let index = 0; index < 40_000; index += 1) rig.logLines.emit(line);
+    transport.resume();
+    expect((await client.closed).code).toBe(WS_CLOSE_TOO_SLOW);
+    expect(client.frames.length).toBeLessThan(40_000);
   });
 });
 
