@@ -98,7 +98,6 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
       : undefined;
 
   const login = async (input: LoginInput): Promise<LoginResult> => {
-    if (input.previousSessionId !== undefined) sessions.end(input.previousSessionId, "rotated");
     const actor = input.username.slice(0, 64);
     const failed = (reason: string, error: AuthError): never => {
       audit.append({
@@ -155,6 +154,8 @@ export function createAuthService(options: CreateAuthServiceOptions): AuthServic
       totp_last_step: totpStep,
       ...(confirmsEnrollment ? { mfa_confirmed: 1 } : {}),
     });
+    // Rotation: the id the client held before is ended, whoever it belonged to; only the new one is valid.
+    if (input.previousSessionId !== undefined) sessions.end(input.previousSessionId, "rotated");
     const session = sessions.create(row.id);
     audit.append({
       actor: row.username,

@@ -52,7 +52,7 @@ export interface LoginInput {
   totp?: string;
   /** Client address, for the audit entry. */
   remoteAddress?: string;
-  /** A session the client already holds: ended, so login always issues a fresh id. */
+  /** A session the client already holds: ended when the login succeeds (the new id replaces it). */
   previousSessionId?: string;
 }
 

@@ -130,7 +130,7 @@ describe("cookie and session", () => {
     expect(garbage.status).toBe(401);
   });
 
-  it("rotates the session id at login: the id held before is dead afterwards", async () => {
+  it("rotates the session id at login: the id held before is dead afterwards, and a failed login leaves it alone", async () => {
     await using app = await startAuthTestApp();
     const alice = await app.addUser({ username: "alice", role: "viewer" });
     const first = await loginOk(app, "alice", alice.secret!);
@@ -141,6 +141,8 @@ describe("cookie and session", () => {
     );
     expect(body.sessionId).not.toBe(first);
     expect((await app.call("/api/users/current", { sessionId: first })).status).toBe(401);
+    const failed = await login(app, { username: "alice", password: "not the passphrase" }, `JSESSIONID=${body.sessionId}`);
+    expect(failed.res.status).toBe(401);
     expect((await app.call("/api/users/current", { sessionId: body.sessionId! })).status).toBe(200);
   });
 
