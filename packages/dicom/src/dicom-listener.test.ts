@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { createTempDir, type TempDir } from "@node-mirth/test-peers";
@@ -39,6 +39,22 @@ async function closedAfter(port: number, bytes: Buffer): Promise<number> {
 }
 
 describe("DicomListener", () => {
+  it("at start, removes partial files older than idleTimeoutMs and keeps everything else", async () => {
+    const spool = join(dir.path, "sweep");
+    await mkdir(spool, { recursive: true });
+    const old = new Date(Date.now() - 120_000);
+    await writeFile(join(spool, ".incoming-crashed.dcm"), "partial");
+    await utimes(join(spool, ".incoming-crashed.dcm"), old, old);
+    await writeFile(join(spool, ".incoming-live.dcm"), "being written");
+    await writeFile(join(spool, "1.2.3-kept.dcm"), "kept instance");
+    await utimes(join(spool, "1.2.3-kept.dcm"), old, old);
+    const { instance, log } = listener({ spoolDirectory: spool, idleTimeoutMs: 60_000 });
+    await using _ = instance;
+    await instance.start();
+    expect((await readdir(spool)).sort()).toEqual([".incoming-live.dcm", "1.2.3-kept.dcm"]);
+    expect(log.join("\n")).toContain(".incoming-crashed.dcm");
+  });
+
   it("refuses a bad AE title at construction", () => {
     expect(() => listener({ aeTitle: "WAY_TOO_LONG_AE_TITLE" })).toThrow(expect.objectContaining({ code: "ERR_DICOM_INVALID_OPTIONS" }));
     expect(() => listener({ aeTitle: " PADDED" })).toThrow(expect.objectContaining({ code: "ERR_DICOM_INVALID_OPTIONS" }));

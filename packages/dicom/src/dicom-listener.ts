@@ -1,5 +1,6 @@
 import { once } from "node:events";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from "node:tls";
 import { assertBindAllowed } from "@node-mirth/core";
@@ -305,6 +306,7 @@ export class DicomListener {
       ...(this.#options.allowInsecureBind === undefined ? {} : { allowInsecureBind: this.#options.allowInsecureBind }),
     });
     await mkdir(this.#options.spoolDirectory, { recursive: true, mode: 0o700 });
+    await this.#sweepOrphans();
     const tls = this.#options.tls;
     const server =
       tls === undefined
@@ -342,6 +344,25 @@ export class DicomListener {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+
+  /**
+   * Removes partial files a crash left behind. An `.incoming-` file untouched for longer than
+   * idleTimeoutMs belongs to no live association (it would have timed out), so this is safe
+   * even when another listener shares the directory. Kept instances never carry the prefix.
+   */
+  async #sweepOrphans(): Promise<void> {
+    const directory = this.#options.spoolDirectory;
+    const before = Date.now() - this.#hooksOptions.idleTimeoutMs;
+    for (const name of await readdir(directory)) {
+      if (!name.startsWith(".incoming-")) continue;
+      const path = join(directory, name);
+      const facts = await stat(path).catch(() => undefined);
+      if (facts !== undefined && facts.mtimeMs < before) {
+        await rm(path, { force: true });
+        this.#log("info", `removed a partial instance file left by an earlier run: ${name}`);
+      }
+    }
   }
 
   #accept(socket: Socket): void {
