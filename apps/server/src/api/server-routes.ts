@@ -16,6 +16,17 @@ type EventsQuery = z.output<typeof eventsQuerySchema>;
 
 const DEFAULT_EVENTS_PAGE = 100;
 const HEALTH_PROBE_CHANNEL = "__health__";
+/** A store that takes longer than this is not ready: a probe must answer, not hang. */
+const STORE_PROBE_TIMEOUT_MS = 2_000;
+
+function answersWithin(probe: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([probe.then(() => true, () => false), late]).finally(() => clearTimeout(timer));
+}
 
 /** Probes, server facts and the audit log. */
 export function serverRoutes(deps: Pick<ApiDeps, "engine" | "store" | "audit" | "channelRepository" | "serverInfo">): RouteBehaviour[] {
@@ -36,7 +47,7 @@ export function serverRoutes(deps: Pick<ApiDeps, "engine" | "store" | "audit" | 
       query: emptyQuerySchema,
       response: { status: 200, schema: healthResponseSchema },
       handler: async (_req, res) => {
-        const storeOk = await store.maxMessageId(HEALTH_PROBE_CHANNEL).then(() => true, () => false);
+        const storeOk = await answersWithin(store.maxMessageId(HEALTH_PROBE_CHANNEL), STORE_PROBE_TIMEOUT_MS);
         const running = new Map(engine.channels().map((status) => [status.id, status.state]));
         const saved = await channelRepository.list().catch(() => undefined);
         const channelsOk = saved !== undefined && saved.every((channel) => {
