@@ -1,8 +1,7 @@
 import { createEgressPolicy, createEngine, SqliteStore, type Engine } from "@node-mirth/core";
 import { mllp } from "@node-mirth/mllp-tls";
 import { mkdirSync } from "node:fs";
-import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { DestinationStream, Logger } from "pino";
@@ -20,8 +19,8 @@ import { demoConfigurationMap } from "../demo/demo-channels.js";
 import { createServerLogger } from "../logging/create-logger.js";
 import type { LogLineTee } from "../logging/log-line-tee.js";
 import { createFrontApp } from "./front-app.js";
-import { closeServer, listen, urlOf } from "./listen.js";
-import { createMetricsApp } from "./metrics-app.js";
+import { closeServer } from "./listen.js";
+import { openApiListeners } from "./open-api-listeners.js";
 import { logEngineEvents } from "./log-engine-events.js";
 import { planApiListeners } from "./plan-api-listeners.js";
 import { readChannelFiles } from "./read-channel-files.js";
@@ -88,7 +87,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     env,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
-  const store = new SqliteStore({ dataDir });
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore({ dataDir });
+  } catch (error) {
+    auth.close();
+    serverDb.close();
+    throw error;
+  }
   const engine = createEngine({
     store,
     plugins: [mllp()],
@@ -137,27 +143,26 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       tlsTerminatedUpstream: config.api.tls_terminated_upstream,
       ...(plan.https === undefined ? {} : { httpsPort: plan.https.port }),
     });
-    const plain = createHttpServer(app);
-    servers.push(plain);
-    const port = await listen(plain, { port: plan.port, host: plan.host });
-    const running: RunningServer = { url: urlOf("http", plan.host, port), engine, audit, auth, serverDb, logger, logLines: lines, close };
-    let secure: Server | undefined;
-    if (plan.https !== undefined) {
-      secure = createHttpsServer(plan.https.tls, app);
-      servers.push(secure);
-      const httpsPort = await listen(secure, { port: plan.https.port, host: plan.host });
-      running.httpsUrl = urlOf("https", plan.host, httpsPort);
-    }
-    if (config.api.metrics_port !== undefined) {
-      // Loopback only, whatever api.host says: it has no authentication.
-      const metrics = createHttpServer(createMetricsApp(api.metricsHandler));
-      servers.push(metrics);
-      const metricsPort = await listen(metrics, { port: config.api.metrics_port, host: "127.0.0.1" });
-      running.metricsUrl = urlOf("http", "127.0.0.1", metricsPort);
-    }
-    // With HTTPS on, sessions travel only over TLS: the plain port gets no WebSockets.
-    const apiServers = secure === undefined ? [plain] : [secure];
-    sockets = attachWebSockets({ servers: apiServers, auth, engine, logLines: lines });
+    const listeners = await openApiListeners({
+      app,
+      plan,
+      metricsPort: config.api.metrics_port,
+      metricsHandler: api.metricsHandler,
+      servers,
+    });
+    sockets = attachWebSockets({ servers: listeners.sessionServers, auth, engine, logLines: lines });
+    const running: RunningServer = {
+      url: listeners.url,
+      ...(listeners.httpsUrl === undefined ? {} : { httpsUrl: listeners.httpsUrl }),
+      ...(listeners.metricsUrl === undefined ? {} : { metricsUrl: listeners.metricsUrl }),
+      engine,
+      audit,
+      auth,
+      serverDb,
+      logger,
+      logLines: lines,
+      close,
+    };
     const reserved = Object.keys(env).filter((name) => name.startsWith("MIRTH_CLUSTER_") && name !== "MIRTH_CLUSTER_ENABLED");
     if (reserved.length > 0) {
       logger.warn({ variables: reserved }, "MIRTH_CLUSTER_* variables are reserved for the cluster, which this build does not have; they are ignored");
