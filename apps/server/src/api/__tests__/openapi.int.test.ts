@@ -38,6 +38,12 @@ describe("/api/openapi.json (generated from the route table and its zod schemas)
     }
   });
 
+  it("gives every operation a unique operationId", () => {
+    const ids = Object.values(document.paths).flatMap((item) => Object.values(item).map((operation) => (operation as { operationId: string }).operationId));
+    expect(ids).toHaveLength(Object.keys(ACCESS_RULES).length);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("carries the strict request schemas: the channel body and the search query", () => {
     const create = document.paths["/api/channels"]!.post!;
     expect(Object.keys(create.requestBody!.content["application/json"]!.schema.properties ?? {})).toEqual(
