@@ -1,9 +1,11 @@
-import { createTempDir, describeWithPeers, makeTestPki, runCommand, type TempDir, type TestPki } from "@node-mirth/test-peers";
+import { createTempDir, describeWithPeers, makeTestPki, runCommand, TS_SOURCE_HOOK, type TempDir, type TestPki } from "@node-mirth/test-peers";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestServer } from "../../__tests__/start-test-server.js";
+
+const MAIN = join(import.meta.dirname, "..", "..", "main.ts");
 
 interface HttpsAnswer {
   status?: number;
@@ -73,6 +75,23 @@ describeWithPeers("the API over HTTPS (TLS_CERT + TLS_KEY)", ["openssl"], (peers
     // The server answers a TLS 1.1 hello with a protocol_version alert: no cipher agreed.
     expect(tls11.output).toMatch(/alert protocol version/);
     expect(tls11.output).toMatch(/Cipher\s*:\s*0000/);
+  });
+
+  it("raises the floor to TLS 1.3 with tls_min_version, and refuses to start below 1.2 (exit 2)", async () => {
+    await using server = await startTestServer({ env: tlsEnv(), config: { api: { tls_min_version: "TLSv1.3" } } });
+    const port = Number(new URL(server.httpsUrl!).port);
+    expect((await sClient(port, ["-tls1_3"])).output).toMatch(/New, TLSv1\.3, Cipher is TLS_/);
+    expect((await sClient(port, ["-tls1_2"])).output).toMatch(/alert protocol version/);
+
+    const config = join(dir.path, "weak.toml");
+    writeFileSync(config, '[api]\ntls_min_version = "TLSv1.1"\n');
+    const refused = await runCommand(
+      process.execPath,
+      ["--import", TS_SOURCE_HOOK, MAIN, "serve", "--config", config],
+      { env: { ...tlsEnv(), PORT: "0", HTTPS_PORT: "0", MIRTH_DATA_DIR: join(dir.path, "weak-data") }, timeoutMs: 30_000 },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.toString()).toContain("below the security floor: minVersion: TLSv1.1");
   });
 
   it("keeps only the health probes on the plain port and sends HSTS over HTTPS", async () => {
