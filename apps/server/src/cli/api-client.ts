@@ -23,12 +23,6 @@ export interface ApiClientOptions {
   tls?: ConnectionOptions;
 }
 
-/** A parsed 2xx answer with its status (201 created vs 200 updated). */
-export interface ApiResponse<T> {
-  status: number;
-  body: T;
-}
-
 /** An answer larger than this is not the API's (the biggest, a message with content, is far less). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -51,7 +45,8 @@ export class ApiClient {
     this.options = options;
   }
 
-  async send<T>(request: ApiRequest<T>): Promise<ApiResponse<T>> {
+  /** The 2xx answer's body, parsed with `request.schema`. */
+  async call<T>(request: ApiRequest<T>): Promise<T> {
     const url = new URL(`${this.baseUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) {
       if (value === undefined) continue;
@@ -80,11 +75,7 @@ export class ApiClient {
           .join("; ")}); is ${this.baseUrl} a node-mirth server of this version?`,
       );
     }
-    return { status: answer.status, body: parsed.data };
-  }
-
-  async call<T>(request: ApiRequest<T>): Promise<T> {
-    return (await this.send(request)).body;
+    return parsed.data;
   }
 }
 

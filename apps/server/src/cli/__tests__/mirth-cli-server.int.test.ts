@@ -82,6 +82,19 @@ describe("mirth-cli (built binary) against a running node-mirth", () => {
     expect(table.stdout).toMatch(/^mllps-rx\s+MLLPS Receiver\s+yes\s+started$/m);
   });
 
+  it("status lists every channel with its counts, undeployed ones included", async () => {
+    const admin$ = as(admin.username);
+    const file = join(home.path, "idle.json");
+    await writeFile(file, JSON.stringify({ ...sinkChannel("idle"), name: "Idle Channel" }));
+    expect((await admin$("channels", "import", file)).code).toBe(EXIT.ok);
+    const status = await admin$("channels", "status");
+    expect(status.stderr).toBe("");
+    expect(status.stdout).toMatch(/^ID\s+NAME\s+STATE\s+RECEIVED\s+FILTERED\s+QUEUED\s+SENT\s+ERRORED$/m);
+    expect(status.stdout).toMatch(/^mllps-rx\s+MLLPS Receiver\s+started\s+0\s+0\s+0\s+0\s+0$/m);
+    expect(status.stdout).toMatch(/^idle\s+Idle Channel\s+undeployed\s+0/m);
+    expect((await admin$("channels", "deploy", "Idle Channel")).code).toBe(EXIT.ok);
+  });
+
   it("exports a channel and imports the export back over it (PUT), unchanged", async () => {
     const admin$ = as(admin.username);
     const exported = await admin$("channels", "export", "MLLPS Receiver");
