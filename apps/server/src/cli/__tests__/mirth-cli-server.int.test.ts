@@ -72,7 +72,7 @@ describe("mirth-cli (built binary) against a running node-mirth", () => {
     expect(notDeployed.code).toBe(EXIT.rejected);
     expect(notDeployed.stderr).toContain("ERR_CHANNEL_NOT_DEPLOYED");
 
-    for (const [action, state] of [["deploy", "started"], ["stop", "stopped"], ["start", "started"], ["pause", "paused"], ["resume", "started"]] as const) {
+    for (const [action, state] of [["deploy", "started"], ["stop", "stopped"], ["start", "started"], ["pause", "paused"], ["resume", "started"], ["halt", "stopped"], ["start", "started"]] as const) {
       const run = await admin$("channels", action, "MLLPS Receiver");
       expect({ action, stderr: run.stderr, code: run.code }).toEqual({ action, stderr: "", code: EXIT.ok });
       expect(run.stdout).toMatch(new RegExp(`\\(mllps-rx\\): now ${state}\\n$`));

@@ -22,6 +22,8 @@ const ACTIONS = {
   stop: "stopped",
   pause: "paused",
   resume: "resumed",
+  /** Stops at once, without waiting for messages in flight (a stuck channel). */
+  halt: "halted",
 } as const;
 
 type ChannelStatusRow = z.infer<typeof channelStatusSchema>;
@@ -51,7 +53,7 @@ export function registerChannelCommands(program: Command, context: CliContext): 
 
   channels
     .command("status")
-    .description("state and message counts of the deployed channels, or per connector of one channel")
+    .description("state and message counts of every channel, or per connector of one channel")
     .argument("[channel]", "id or name of one channel")
     .action(async (idOrName: string | undefined) => {
       const client = await context.sessionClient();
