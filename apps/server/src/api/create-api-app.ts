@@ -4,7 +4,8 @@ import type { ApiRoute } from "./api-route.js";
 import { auditCall } from "./audit-middleware.js";
 import { createErrorHandler, notFound } from "./error-handler.js";
 import { buildOpenApiDocument } from "./openapi-document.js";
-import { createApiMetrics, createMetricsHandler, type ApiMetrics } from "./prometheus-metrics.js";
+import { createApiMetrics, createMetricsHandler } from "./prometheus-metrics.js";
+import { observeRequest } from "./request-log.js";
 import { authorize, parseBody, validateInput } from "./request-pipeline.js";
 import { createRouteTable } from "./route-table.js";
 
@@ -48,7 +49,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   for (const route of routes) {
     router[route.method](
       route.path,
-      countRequest(metrics, route),
+      observeRequest({ route, metrics, logger: deps.logger }),
       ...(route.roles === "public" ? [] : [deps.auth.authenticate]),
       auditCall({ route, audit: deps.audit, logger: deps.logger }),
       authorize(route),
@@ -61,11 +62,4 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.use(notFound);
   app.use(createErrorHandler(deps.logger));
   return Object.assign(app, { routes, metricsHandler, close: () => metrics.close() });
-}
-
-function countRequest(metrics: ApiMetrics, route: ApiRoute): RequestHandler {
-  return (req, res, next) => {
-    res.on("finish", () => metrics.observeRequest({ method: req.method, route: route.path, status: res.statusCode }));
-    next();
-  };
 }

@@ -129,6 +129,12 @@ describe("messages, queues and metrics API (real server, real engine)", () => {
     }, { timeout: 10_000, interval: 50 });
   });
 
+  it("writes an access-log line per call with the route pattern and user, never the query or content", () => {
+    const lines = server.logs.map((line) => JSON.parse(line) as { msg?: string; route?: string; user?: string; status?: number });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "api request", route: "/api/channels/:channelId/messages", status: 200, user: expect.stringMatching(/^operator-/) as string }));
+    expect(server.logs.filter((line) => line.includes("P-3") || line.includes("P-W"))).toEqual([]);
+  });
+
   it("serves Prometheus metrics to any role: counters per connector and status, queue depth, latency", async () => {
     const answer = await call({ method: "GET", path: "/metrics", sessionId: viewer });
     expect(answer.status).toBe(200);
