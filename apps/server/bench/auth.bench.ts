@@ -11,7 +11,6 @@ import { latencyPercentiles, writeBenchReport } from "@node-mirth/bench-harness"
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -37,17 +36,6 @@ function totp(base32: string, atMs: number): string {
   const mac = createHmac("sha1", secret).update(counter).digest();
   const offset = mac[mac.length - 1]! & 0x0f;
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function run(args: string[], options: { env: Record<string, string>; stdin?: string; ready?: RegExp }): Promise<{ child: ChildProcess; output: string }> {
@@ -118,14 +106,17 @@ async function loop(name: string, request: () => Promise<unknown>): Promise<{ na
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "node-mirth-bench-auth-"));
-const env = { MIRTH_DATA_DIR: dataDir, PORT: String(await freePort()) };
+// Port 0: the server says where it listens, so there is no window for another process to take a probed port.
+const env = { MIRTH_DATA_DIR: dataDir, PORT: "0" };
 let server: ChildProcess | undefined;
 const results = [];
 try {
   const created = await run(["admin", "create", "--username", "bench-admin", "--role", "admin", "--password-stdin"], { env, stdin: `${PASSWORD}\n` });
   const adminSecret = new URL(/otpauth:\/\/\S+/.exec(created.output)![0]).searchParams.get("secret")!;
-  server = (await run(["serve"], { env, ready: /node-mirth listening on/ })).child;
-  const base = `http://127.0.0.1:${env.PORT}`;
+  const listening = /node-mirth listening on (http:\/\/[\d.]+:\d+)/;
+  const served = await run(["serve"], { env, ready: listening });
+  server = served.child;
+  const base = listening.exec(served.output)![1]!;
   const login = async (username: string, secret: string) => {
     const res = await call(`${base}/api/users/_login`, { method: "POST", body: { username, password: PASSWORD, totp: totp(secret, Date.now()) } });
     return ((await res.json()) as { sessionId: string }).sessionId;
