@@ -67,8 +67,22 @@ describeWithPeers("mirth-cli login on a terminal", ["script"], (peers) => {
     });
     expect(session.code, session.screen).toBe(EXIT.ok);
     expect(session.screen).toContain(`logged in to ${server.url} as ${user.username} (operator)`);
+    expect(server.audit.list({ limit: 100 }).filter((entry) => entry.action.startsWith("auth.")).length).toBeGreaterThan(0);
     expect(session.screen).not.toContain(user.password);
     expect(session.screen).not.toContain(totp);
     expect((await stat(join(home.path, "node-mirth", "session.json"))).mode & 0o777).toBe(0o600);
+  });
+
+  it("Ctrl-C at the password prompt ends mirth-cli with 130 and sends nothing", async () => {
+    await using server = await startTestServer();
+    await using home = await createTempDir("mirth-cli-tty-");
+    const session = await runOnTerminal(peers.bin.script!, {
+      args: ["login", "--url", server.url, "-u", "someone"],
+      env: { XDG_CONFIG_HOME: home.path },
+      answers: [["password for someone: ", "\u0003"]],
+    });
+    expect(session.code, session.screen).toBe(130);
+    // Every login attempt is audited: none was made.
+    expect(server.audit.list({ limit: 100 }).filter((entry) => entry.action.startsWith("auth."))).toEqual([]);
   });
 });
