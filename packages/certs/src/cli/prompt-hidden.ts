@@ -4,6 +4,8 @@
  */
 export function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
+  // Echo goes off before the question shows: keys typed the moment it appears stay hidden.
+  stdin.setRawMode(true);
   process.stderr.write(question);
   return new Promise((resolve) => {
     let answer = "";
@@ -27,7 +29,6 @@ export function promptHidden(question: string): Promise<string> {
         answer = char === "\u007f" || char === "\b" ? answer.slice(0, -1) : answer + char;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
   });
