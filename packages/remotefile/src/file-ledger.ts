@@ -11,8 +11,11 @@ export interface LedgerKey {
   mtimeMs: number;
 }
 
-/** `committed`: its messages are in the store, the after-action is pending. `done`: left in place on purpose. */
-export type LedgerState = "committed" | "done";
+/**
+ * `processed` / `failed`: its messages are committed (without / with an ERROR), the
+ * after-action for that outcome is pending. `done`: left in place on purpose.
+ */
+export type LedgerState = "processed" | "failed" | "done";
 
 function ledgerError(action: string, cause: unknown): RemoteFileError {
   return new RemoteFileError("ERR_REMOTEFILE_LEDGER_FAILED", `processed-file ledger: ${action} failed: ${(cause as Error).message}`, { cause, details: { action } });
@@ -20,9 +23,9 @@ function ledgerError(action: string, cause: unknown): RemoteFileError {
 
 /**
  * The processed-file ledger: one small SQLite file (WAL, synchronous=FULL) of the reader's
- * own. A row is written, and synced, after a file's messages are committed and before the
- * file is acknowledged (deleted or moved), so a crash in between never reads it twice; a
- * file left in place stays `done` so it is not read again unless it changes.
+ * own. Rows are written, and synced, after files' messages are committed and before the
+ * files are acknowledged (deleted or moved), so a crash in between never reads them twice;
+ * a file left in place stays `done` so it is not read again unless it changes.
  */
 export class FileLedger {
   readonly #db: DatabaseSync;
@@ -55,20 +58,37 @@ export class FileLedger {
     }
   }
 
-  record(key: LedgerKey, state: LedgerState): void {
-    try {
-      this.#put.run(key.location, key.size, Math.floor(key.mtimeMs), state, Date.now());
-    } catch (error) {
-      throw ledgerError("writing", error);
-    }
+  /** Records several files in one synced transaction. */
+  recordMany(entries: readonly { key: LedgerKey; state: LedgerState }[]): void {
+    if (entries.length === 0) return;
+    this.#transaction("writing", () => {
+      const at = Date.now();
+      for (const { key, state } of entries) this.#put.run(key.location, key.size, Math.floor(key.mtimeMs), state, at);
+    });
   }
 
-  /** After the file was deleted or moved: the row has done its job. */
-  forget(key: LedgerKey): void {
+  /** After the after-actions: rows of deleted or moved files go, left files become `done`; one transaction. */
+  settle(change: { forget: readonly LedgerKey[]; done: readonly LedgerKey[] }): void {
+    if (change.forget.length === 0 && change.done.length === 0) return;
+    this.#transaction("writing", () => {
+      const at = Date.now();
+      for (const key of change.forget) this.#remove.run(key.location, key.size, Math.floor(key.mtimeMs));
+      for (const key of change.done) this.#put.run(key.location, key.size, Math.floor(key.mtimeMs), "done", at);
+    });
+  }
+
+  #transaction(action: string, body: () => void): void {
     try {
-      this.#remove.run(key.location, key.size, Math.floor(key.mtimeMs));
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        body();
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
     } catch (error) {
-      throw ledgerError("writing", error);
+      throw ledgerError(action, error);
     }
   }
 

@@ -53,6 +53,16 @@ export interface PollReport {
 }
 
 const IN_FLIGHT = 64;
+/** Files acknowledged together (one ledger fsync for the batch). */
+const ACK_BATCH = 64;
+
+/** A file whose messages are committed, waiting for its after-action. */
+interface Settled {
+  file: FileEntry;
+  key: LedgerKey;
+  outcome: "processed" | "failed";
+  fromLedger: boolean;
+}
 const MAX_DEPTH = 32;
 
 function compare(sortBy: SortBy): (a: FileEntry, b: FileEntry) => number {
@@ -65,9 +75,9 @@ function compare(sortBy: SortBy): (a: FileEntry, b: FileEntry) => number {
  * Polls a directory (local, SFTP, FTP, FTPS) and hands each file's messages to `dispatch`.
  *
  * Durability: a file is acknowledged (deleted, moved, or marked done in the ledger) only
- * after every one of its messages is committed. The ledger row is synced between the last
+ * after every one of its messages is committed. Its ledger row is synced between the last
  * commit and the after-action, so a crash there finishes the after-action on restart without
- * reading the file again. A crash before the ledger row means the file is read again
+ * reading the file again. A crash before the row means the file is read again
  * (at-least-once: its messages may be stored twice, never lost).
  */
 export class FileReader {
@@ -152,20 +162,30 @@ export class FileReader {
       await this.#disconnect();
       throw error;
     }
-    for (const file of files) {
-      if (!this.#running && this.#timer !== undefined) break;
-      try {
-        await this.#handle(client, file, report);
-      } catch (error) {
-        report.retry.push(file.path);
-        this.#log("warn", `file ${file.path} on ${this.#options.location} left for the next poll: ${(error as Error).message}`);
-        if (!isRemoteFileError(error) || error.code === "ERR_REMOTEFILE_TRANSFER_FAILED") {
-          // The connection may be gone; the next poll connects again.
-          await this.#disconnect();
-          break;
+    const settled: Settled[] = [];
+    let broken = false;
+    try {
+      for (const file of files) {
+        if (!this.#running && this.#timer !== undefined) break;
+        try {
+          const done = await this.#readFile(client, file, report);
+          if (done !== undefined) settled.push(done);
+          if (settled.length >= ACK_BATCH) await this.#acknowledgeAll(client, settled.splice(0), report);
+        } catch (error) {
+          report.retry.push(file.path);
+          this.#log("warn", `file ${file.path} on ${this.#options.location} left for the next poll: ${(error as Error).message}`);
+          if (!isRemoteFileError(error) || error.code === "ERR_REMOTEFILE_TRANSFER_FAILED") {
+            broken = true;
+            break;
+          }
         }
       }
+    } finally {
+      // Runs even when the connection broke: the ledger rows are written regardless, and the
+      // acknowledgements that fail now are finished from the ledger at the next poll.
+      await this.#acknowledgeAll(client, settled, report);
     }
+    if (broken) await this.#disconnect();
     return report;
   }
 
@@ -199,52 +219,62 @@ export class FileReader {
     return { location: `${this.#options.location}${file.path}`, size: file.size, mtimeMs: file.mtimeMs };
   }
 
-  async #handle(client: FileSystemClient, file: FileEntry, report: PollReport): Promise<void> {
+  /** Reads one file and dispatches its messages; undefined when there is nothing to acknowledge. */
+  async #readFile(client: FileSystemClient, file: FileEntry, report: PollReport): Promise<Settled | undefined> {
     const key = this.#key(file);
     const state = this.#ledger.state(key);
-    if (state === "done") return;
-    if (state === "committed") {
-      await this.#acknowledge(client, file, "processed");
-      report.acknowledgedFromLedger.push(file.path);
-      return;
-    }
+    if (state === "done") return undefined;
+    if (state !== undefined) return { file, key, outcome: state, fromLedger: true };
     const fresh = await client.stat(file.path);
-    if (fresh === undefined) return;
+    if (fresh === undefined) return undefined;
     if (fresh.size !== file.size || fresh.mtimeMs !== file.mtimeMs) {
       throw new RemoteFileError("ERR_REMOTEFILE_FILE_CHANGED", `file ${file.path} changed since it was listed`);
     }
-    let outcome: "processed" | "error";
     try {
       const results = await this.#readAndDispatch(client, file);
       report.messages += results.length;
-      outcome = results.some((r) => r.status === "ERROR") ? "error" : "processed";
+      return { file, key, outcome: results.some((r) => r.status === "ERROR") ? "failed" : "processed", fromLedger: false };
     } catch (error) {
       if (!isRemoteFileError(error) || error.code !== "ERR_REMOTEFILE_FILE_TOO_LARGE") throw error;
       this.#log("warn", error.message);
-      outcome = "error";
+      return { file, key, outcome: "failed", fromLedger: false };
     }
-    // Committed: the ledger row must be durable before the file is touched.
-    this.#ledger.record(key, "committed");
-    await this.#acknowledge(client, file, outcome);
-    (outcome === "processed" ? report.processed : report.failed).push(file.path);
   }
 
-  async #acknowledge(client: FileSystemClient, file: FileEntry, outcome: "processed" | "error"): Promise<void> {
+  /**
+   * Acknowledges files whose messages are committed. One synced ledger transaction first
+   * (group commit: one fsync for the batch, not one per file), then the deletes and moves,
+   * then one transaction that forgets the acknowledged rows and marks the left ones done.
+   */
+  async #acknowledgeAll(client: FileSystemClient, settled: Settled[], report: PollReport): Promise<void> {
+    if (settled.length === 0) return;
+    this.#ledger.recordMany(settled.filter((s) => !s.fromLedger).map((s) => ({ key: s.key, state: s.outcome })));
+    const forget: LedgerKey[] = [];
+    const done: LedgerKey[] = [];
+    for (const item of settled) {
+      try {
+        const action = await this.#acknowledge(client, item);
+        (action === "leave" ? done : forget).push(item.key);
+        (item.fromLedger ? report.acknowledgedFromLedger : item.outcome === "processed" ? report.processed : report.failed).push(item.file.path);
+      } catch (error) {
+        report.retry.push(item.file.path);
+        this.#log("warn", `file ${item.file.path} on ${this.#options.location} is committed but not yet acknowledged; the next poll finishes it: ${(error as Error).message}`);
+      }
+    }
+    this.#ledger.settle({ forget, done });
+  }
+
+  async #acknowledge(client: FileSystemClient, item: Settled): Promise<AfterProcessing> {
     const options = this.#options;
-    const key = this.#key(file);
-    const action = outcome === "processed" ? (options.afterProcessing ?? "delete") : (options.onError ?? "leave") === "move" ? "move" : "leave";
-    const target = outcome === "processed" ? options.moveToDirectory : options.errorDirectory;
-    if (action === "leave") {
-      this.#ledger.record(key, "done");
-      return;
-    }
-    if (action === "delete") {
-      await client.delete(file.path);
-    } else {
+    const processed = item.outcome === "processed";
+    const action = processed ? (options.afterProcessing ?? "delete") : (options.onError ?? "leave");
+    const target = processed ? options.moveToDirectory : options.errorDirectory;
+    if (action === "delete") await client.delete(item.file.path);
+    if (action === "move") {
       await client.mkdir(target!);
-      await client.rename(file.path, posix.join(target!, file.name));
+      await client.rename(item.file.path, posix.join(target!, item.file.name));
     }
-    this.#ledger.forget(key);
+    return action;
   }
 
   /** Streams the file into messages and dispatches them in order, up to IN_FLIGHT awaiting commit together. */

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { pipeline } from "node:stream/promises";
 import type { DispatchResult, OutboundMessage, RawMessage } from "@node-mirth/core";
 import type { FileSystemClient, FileSystemConnector } from "../file-system-client.js";
@@ -88,3 +90,12 @@ export function faultyConnector(connect: FileSystemConnector, fault: { failDelet
 }
 
 export const ledgerIn = (dir: string) => join(dir, "ledger.sqlite");
+
+/**
+ * V8's gc(), to sample live memory rather than garbage. node:vm only fetches the function
+ * here; it runs no user code.
+ */
+export function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
