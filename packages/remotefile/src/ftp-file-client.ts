@@ -63,7 +63,9 @@ export async function connectFtp(options: FtpConnectOptions): Promise<FtpFileCli
   assertFtpCredentialsSafe(options);
   const port = options.port ?? (options.security === "implicit" ? 990 : 21);
   const address = options.egress === undefined ? options.host : (await options.egress.checkConnect("remote", options.host, port)).address;
-  const client = new Client(options.connectTimeoutMs ?? 20_000);
+  // Data connections go to the control connection's (vetted) address, whatever PASV says:
+  // a server cannot point the client at another host.
+  const client = new Client(options.connectTimeoutMs ?? 20_000, { allowSeparateTransferHost: false });
   const tlsOptions = options.security === "none" ? undefined : {
     ...createClientTlsOptions(options.tls ?? {}),
     // The vetted address is dialled; the configured name is what the certificate must cover.
