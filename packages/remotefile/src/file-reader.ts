@@ -87,6 +87,7 @@ export class FileReader {
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<PollReport> | undefined;
   #running = false;
+  #stopping = false;
 
   constructor(options: FileReaderOptions) {
     if ((options.afterProcessing ?? "delete") === "move" && options.moveToDirectory === undefined) {
@@ -112,6 +113,7 @@ export class FileReader {
   /** Stops polling, waits for the poll in flight (it acknowledges nothing it did not finish), disconnects. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopping = true;
     clearTimeout(this.#timer);
     await this.#polling?.catch(() => undefined);
     await this.#disconnect();
@@ -141,7 +143,11 @@ export class FileReader {
   }
 
   async #connected(): Promise<FileSystemClient> {
-    this.#client ??= await this.#options.connect();
+    const current = this.#client;
+    if (current !== undefined && current.connected !== false) return current;
+    await current?.close().catch(() => undefined);
+    this.#client = undefined;
+    this.#client = await this.#options.connect();
     return this.#client;
   }
 
@@ -166,7 +172,8 @@ export class FileReader {
     let broken = false;
     try {
       for (const file of files) {
-        if (!this.#running && this.#timer !== undefined) break;
+        // Stopping: the files read so far are still acknowledged below; the rest wait.
+        if (this.#stopping) break;
         try {
           const done = await this.#readFile(client, file, report);
           if (done !== undefined) settled.push(done);

@@ -22,6 +22,8 @@ export interface WriteStreamOptions {
  * are full POSIX paths. Implementations map their failures to ERR_REMOTEFILE_TRANSFER_FAILED.
  */
 export interface FileSystemClient {
+  /** False once a remote connection is known to be gone; the reader and writer then reconnect. */
+  readonly connected?: boolean;
   /** Entries of one directory (not recursive). */
   list(directory: string): Promise<FileEntry[]>;
   /** The entry at `path`, or undefined when nothing is there. */

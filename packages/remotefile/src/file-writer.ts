@@ -105,7 +105,11 @@ export class FileWriter {
   }
 
   async #connected(): Promise<FileSystemClient> {
-    this.#client ??= await this.#options.connect();
+    const current = this.#client;
+    if (current !== undefined && current.connected !== false) return current;
+    await current?.close().catch(() => undefined);
+    this.#client = undefined;
+    this.#client = await this.#options.connect();
     return this.#client;
   }
 

@@ -145,10 +145,22 @@ export class FtpFileClient implements FileSystemClient {
     const out = new PassThrough({ highWaterMark: 256 * 1024 });
     // basic-ftp ends its destination when the data socket ends, before the server's 226;
     // this sink never ends `out`, which ends only once downloadTo confirms the transfer.
+    const gone = () => new Error("the reader stopped reading");
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        if (out.write(chunk)) callback();
-        else out.once("drain", () => callback());
+        // A consumer that gave up must not leave the download (and the FTP queue) waiting.
+        if (out.destroyed) return callback(gone());
+        if (out.write(chunk)) return callback();
+        const onDrain = () => {
+          out.off("close", onClose);
+          callback();
+        };
+        const onClose = () => {
+          out.off("drain", onDrain);
+          callback(gone());
+        };
+        out.once("drain", onDrain);
+        out.once("close", onClose);
       },
     });
     this.#run("reading a file", () => this.#client.downloadTo(sink, path)).then(

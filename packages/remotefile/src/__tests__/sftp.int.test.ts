@@ -5,7 +5,8 @@ import { createTempDir, describeWithPeers, startSshd, type RunningSshd, type Tem
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { sha256Fingerprint } from "../known-hosts.js";
 import { connectSftp, type SftpConnectOptions } from "../sftp-file-client.js";
-import { collectingDispatch, patternStream, reader, writeThrough } from "./harness.js";
+import { FileWriter } from "../file-writer.js";
+import { collectingDispatch, outbound, patternStream, reader, writeThrough } from "./harness.js";
 import { schemeSuite } from "./scheme-suite.js";
 import { startTcpProxy } from "./tcp-proxy.js";
 
@@ -57,6 +58,30 @@ describeWithPeers("SFTP against OpenSSH sshd", ["sshd", "ssh-keygen"], () => {
       await client.close();
     }
     await expect(connectSftp(options({ egress: createEgressPolicy({ allowed_remote: ["10.0.0.1"] }) }))).rejects.toMatchObject({ code: "ERR_POLICY_EGRESS_DENIED" });
+  });
+
+  it("a writer whose connection was closed by the server reconnects for the next message", async () => {
+    await using proxy = await startTcpProxy({ host: sshd.host, port: sshd.port });
+    const known = join(temp.path, "writer_known_hosts");
+    await writeFile(known, `[127.0.0.1]:${proxy.port} ${sshd.hostPublicKey}\n`);
+    const dir = join(temp.path, `reconnect-${++counter}`);
+    const writer = new FileWriter({ connect: () => connectSftp(options({ port: proxy.port, knownHostsPath: known })), location: "sftp://", directory: dir, fileName: "${message.messageId}.txt" });
+    try {
+      await writer.write(outbound("one", {}, 1));
+      proxy.cut();
+      // Either the writer already saw the session close (connected = false) and reconnects, or
+      // this write fails retryably on the dead session, as the engine would see it, and the
+      // retry reconnects.
+      const attempt = await writer.write(outbound("two", {}, 2)).catch((error: unknown) => error);
+      if (attempt instanceof Error) {
+        expect(attempt).toMatchObject({ code: "ERR_REMOTEFILE_TRANSFER_FAILED" });
+        await writer.write(outbound("two", {}, 2));
+      }
+    } finally {
+      await writer.close();
+    }
+    expect(await readFile(join(dir, "1.txt"), "utf8")).toBe("one");
+    expect(await readFile(join(dir, "2.txt"), "utf8")).toBe("two");
   });
 
   it("refuses a mismatched host key, always", async () => {
