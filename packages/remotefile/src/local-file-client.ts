@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { basename, posix } from "node:path";
+import { basename, dirname, posix } from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { transferError } from "./errors.js";
 import type { FileEntry, FileSystemClient, WriteStreamOptions } from "./file-system-client.js";
@@ -94,6 +94,13 @@ export class LocalFileClient implements FileSystemClient {
   async rename(from: string, to: string): Promise<void> {
     try {
       await rename(from, to);
+      // A rename is durable only once the directory entry is on disk.
+      const directory = await open(dirname(to), "r");
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
     } catch (error) {
       throw transferError("renaming a file", error);
     }
