@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { resetInsecureTlsForTests } from "@node-mirth/core";
+import { createEgressPolicy, resetInsecureTlsForTests } from "@node-mirth/core";
 import { createTempDir, describeWithPeers, makeTestPki, startVsftpd, type RunningVsftpd, type TempDir, type TestPki } from "@node-mirth/test-peers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectFtp, type FtpConnectOptions, type FtpSecurity } from "../ftp-file-client.js";
@@ -59,6 +59,17 @@ describeWithPeers("FTP and FTPS against vsftpd", ["vsftpd", "openssl"], () => {
   it("verifies the FTPS certificate: an unknown CA is refused", async () => {
     await expect(connectFtp(options("explicit", { tls: { trustStorePath: pki.strangerCaCert } }))).rejects.toMatchObject({ code: "ERR_REMOTEFILE_CONNECT_FAILED" });
     await expect(connectFtp(options("implicit", { tls: {} }))).rejects.toMatchObject({ code: "ERR_REMOTEFILE_CONNECT_FAILED" });
+  });
+
+  it("checks the server name against its certificate: a certificate for another host is refused", async () => {
+    await using wrongHost = await startVsftpd({ tls: { certPath: pki.wrongHostCert, keyPath: pki.wrongHostKey } });
+    await expect(connectFtp({ ...options("explicit"), port: wrongHost.port })).rejects.toMatchObject({ code: "ERR_REMOTEFILE_CONNECT_FAILED", message: expect.stringMatching(/altnames|Hostname|IP/i) });
+  });
+
+  it("checks [egress].allowed_remote at connect time", async () => {
+    await expect(connectFtp(options("explicit", { egress: createEgressPolicy({ allowed_remote: ["10.0.0.1"] }) }))).rejects.toMatchObject({ code: "ERR_POLICY_EGRESS_DENIED" });
+    const client = await connectFtp(options("explicit", { egress: createEgressPolicy({ allowed_remote: [`127.0.0.1:${servers.explicit!.port}`] }) }));
+    await client.close();
   });
 
   it("refuses credentials over plain FTP before connecting, unless MIRTH_ALLOW_INSECURE_TLS=1", async () => {
