@@ -46,7 +46,7 @@ function contentChunks(content: string, encoding: BufferEncoding): Readable {
 /** Writes each message to a file on the local file system or a server; one connection, reopened after a failure. */
 export class FileWriter {
   readonly #options: FileWriterOptions;
-  #client: FileSystemClient | undefined;
+  #client: Promise<FileSystemClient> | undefined;
 
   constructor(options: FileWriterOptions) {
     if (options.tempFile === true && options.fileExists === "append") {
@@ -104,18 +104,28 @@ export class FileWriter {
     }
   }
 
+  /** Concurrent sends share one connect: the promise, not the client, is what is cached. */
   async #connected(): Promise<FileSystemClient> {
-    const current = this.#client;
+    const pending = this.#client;
+    const current = pending === undefined ? undefined : await pending.catch(() => undefined);
     if (current !== undefined && current.connected !== false) return current;
-    await current?.close().catch(() => undefined);
-    this.#client = undefined;
-    this.#client = await this.#options.connect();
-    return this.#client;
+    if (this.#client === pending) {
+      // Replaced before any await, so callers arriving meanwhile wait on the same connect.
+      void current?.close().catch(() => undefined);
+      const next = this.#options.connect();
+      this.#client = next;
+      // A failed connect is forgotten, so the next send tries again.
+      next.catch(() => {
+        if (this.#client === next) this.#client = undefined;
+      });
+    }
+    return this.#client!;
   }
 
   async close(): Promise<void> {
-    const client = this.#client;
+    const pending = this.#client;
     this.#client = undefined;
+    const client = await pending?.catch(() => undefined);
     await client?.close().catch(() => undefined);
   }
 }

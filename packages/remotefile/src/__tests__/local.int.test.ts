@@ -96,4 +96,27 @@ describe("local file reader and writer", () => {
     expect(second.processed).toEqual([join(dir, "grows.txt")]);
     expect(got.received.map((m) => m.content)).toEqual(["part"]);
   });
+
+  it("concurrent writes share one connection, and a failed connect is tried again", async () => {
+    const dir = join(root, `concurrent-${++counter}`);
+    let connects = 0;
+    let failNext = true;
+    const writer = new FileWriter({
+      connect: () => {
+        connects++;
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error("server down"));
+        }
+        return Promise.resolve(new LocalFileClient());
+      },
+      location: "file://",
+      directory: dir,
+      fileName: "${message.messageId}.txt",
+    });
+    await expect(writer.write(outbound("x", {}, 1))).rejects.toThrow("server down");
+    await Promise.all(Array.from({ length: 8 }, (_, i) => writer.write(outbound(`m${i}`, {}, i + 10))));
+    await writer.close();
+    expect(connects).toBe(2);
+  });
 });
