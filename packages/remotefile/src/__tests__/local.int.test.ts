@@ -119,4 +119,26 @@ describe("local file reader and writer", () => {
     await writer.close();
     expect(connects).toBe(2);
   });
+
+  it("skips unsafe names in a server's listing instead of following them", async () => {
+    const dir = join(root, `listing-${++counter}`);
+    await mkdir(dir);
+    await writeFile(join(dir, "ok.txt"), "fine");
+    const local = new LocalFileClient();
+    const hostile = Object.assign(Object.create(local) as LocalFileClient, {
+      list: async (directory: string) => [
+        ...(await local.list(directory)),
+        { name: "../../etc/passwd", path: "/etc/passwd", type: "file" as const, size: 1, mtimeMs: 0 },
+        { name: "a\0b", path: `${directory}/a`, type: "file" as const, size: 1, mtimeMs: 0 },
+      ],
+    });
+    const got = collectingDispatch();
+    const logs: string[] = [];
+    const r = reader({ connect: () => Promise.resolve(hostile), directory: dir, dispatch: got.dispatch, ledgerPath: join(dir, "..", `listing-${counter}.sqlite`), log: (_l, t) => logs.push(t) });
+    const report = await r.poll();
+    await r.stop();
+    expect(report.processed).toEqual([join(dir, "ok.txt")]);
+    expect(got.received.map((m) => m.content)).toEqual(["fine"]);
+    expect(logs.filter((l) => l.includes("unsafe name"))).toHaveLength(2);
+  });
 });
