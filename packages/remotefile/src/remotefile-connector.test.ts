@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createEngine, EgressPolicy, formatTemplateDate, SqliteStore } from "@node-mirth/core";
 import { createTempDir, type TempDir } from "@node-mirth/test-peers";
@@ -40,6 +40,21 @@ describe("remotefile plugins", () => {
     expect(() => plugin("file").createDestination!(parse({ directory: "/tmp/out" }), restricted)).toThrow(expect.objectContaining({ code: "ERR_REMOTEFILE_UNSAFE_PATH" }));
     expect(() => plugin("file").createDestination!(parse({ directory: "/srv/feeds/lab" }), restricted)).not.toThrow();
     expect(() => plugin("file").createSource!(parse({ directory: "/in", afterProcessing: "move" }), env)).toThrow(/moveToDirectory/);
+  });
+});
+
+describe("file source start", () => {
+  it("checks the real paths against allowed_file_dirs: a symlink out of the allowed directory is refused", async () => {
+    await using temp = await createTempDir("remotefile-start-");
+    await mkdir(join(temp.path, "allowed"));
+    await mkdir(join(temp.path, "outside"));
+    await symlink(join(temp.path, "outside"), join(temp.path, "allowed", "in"));
+    const egress = new EgressPolicy({ allowed_file_dirs: [join(temp.path, "allowed")] });
+    const source = plugin("file").createSource!(parse({ directory: join(temp.path, "allowed", "in"), ledgerPath: join(temp.path, "l.sqlite") }), { ...env, policy: { allowInsecureBind: false, egress } });
+    const controller = new AbortController();
+    const ctx = { channelId: "c1", policy: { allowInsecureBind: false, egress }, signal: controller.signal, log: () => undefined, dispatch: () => Promise.reject(new Error("unused")) };
+    await expect(source.start(ctx)).rejects.toMatchObject({ code: "ERR_POLICY_EGRESS_DENIED" });
+    await source.stop();
   });
 });
 
