@@ -206,7 +206,7 @@ describeWithPeers("HttpSender against real Node HTTP/HTTPS servers (test CA made
         const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
         if (extra.NODE_EXTRA_CA_CERTS === undefined) delete env.NODE_EXTRA_CA_CERTS;
         execFile(process.execPath, ["--import", TS_SOURCE_HOOK, join(import.meta.dirname, "extra-ca-child.ts"), `https://localhost:${server.port}/`], { env, timeout: 20_000 }, (error, stdout) =>
-          error === null ? resolve(stdout) : reject(error),
+          error === null ? resolve(stdout) : reject(new Error("the child process failed", { cause: error })),
         );
       });
     expect(await run({})).toBe("ERR_HTTP_CONNECT_FAILED");
