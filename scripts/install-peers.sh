@@ -1,7 +1,7 @@
 # Sourced by test.sh: installs the Debian packages of the real peers the integration tests
 # talk to (tooling/test-peers finds them). Without root or apt it only says what is missing:
 # those tests then skip with the reason, unless REQUIRE_PEERS=1 makes them fail.
-DEBIAN_PEERS=(python3-hl7 openssl openjdk-17-jre-headless socat dcmtk python3-aiosmtpd openssh-server openssh-client vsftpd bsdutils)
+DEBIAN_PEERS=(python3-hl7 openssl openjdk-17-jre-headless socat dcmtk python3-aiosmtpd openssh-server openssh-client vsftpd bsdutils wrk)
 
 missing_peers=()
 for pkg in "${DEBIAN_PEERS[@]}"; do
