@@ -210,7 +210,7 @@ function createHttpDestination(props: HttpProperties, env: ConnectorEnvironment)
     const url = parseHttpUrl(urlTemplate);
     // Early and clear at deploy; the check that protects runs again at every connect.
     env.policy.egress?.checkConfigured("http", url.hostname, url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port));
-    sender.assertNoCleartextCredentials(url, staticHeaders);
+    sender.assertNotCleartext(url, staticHeaders);
   }
   return {
     start() {

@@ -1,7 +1,7 @@
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { ConnectionOptions } from "node:tls";
-import { createClientTlsOptions, type CertsOptions, type TlsPropertiesInput } from "@node-mirth/certs";
+import { createClientTlsOptions, parseTlsProperties, type CertsOptions, type TlsPropertiesInput } from "@node-mirth/certs";
 import { assertSecureOrAllowed, EgressPolicy, type PolicyWarningHandler } from "@node-mirth/core";
 import { findCleartextCredential } from "./cleartext-credentials.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
@@ -10,7 +10,10 @@ import { HttpError, HttpStatusError } from "./errors.js";
 import { parseRetryAfter } from "./retry-after.js";
 
 export interface HttpSenderOptions {
-  /** TLS for https:// URLs (trust store, client certificate for mTLS, SNI); `enabled` is ignored: the URL decides. */
+  /**
+   * TLS for https:// URLs (trust store, client certificate for mTLS, SNI). With `enabled: true`
+   * an http:// URL is refused, so a setting that asks for TLS never sends in cleartext.
+   */
   tls?: TlsPropertiesInput;
   certs?: CertsOptions;
   /**
@@ -109,6 +112,7 @@ export class HttpSender {
   readonly #agents = new Map<string, { agent: Agent; slots: ConcurrencyLimit }>();
   readonly #closing = new AbortController();
   readonly #limits: typeof DEFAULTS;
+  readonly #tlsRequired: boolean;
   #notBefore = 0;
 
   constructor(options: HttpSenderOptions = {}) {
@@ -123,6 +127,7 @@ export class HttpSender {
     // Built now, so an unreadable trust store or `rejectUnauthorized: false` without the
     // escape fails at construction (deploy), not at the first message.
     this.#tls = createClientTlsOptions(options.tls ?? {}, options.certs);
+    this.#tlsRequired = parseTlsProperties(options.tls ?? {}).enabled;
     this.#egress = options.egress ?? new EgressPolicy();
   }
 
@@ -131,10 +136,14 @@ export class HttpSender {
   }
 
   /**
-   * Refuses (ERR_POLICY_INSECURE_TLS) a URL and headers that would put a credential on the
-   * wire in cleartext, unless MIRTH_ALLOW_INSECURE_TLS=1 (then warns, every time).
+   * Refuses a request that must not go out in cleartext: an http:// URL when tls.enabled is
+   * set (ERR_HTTP_INVALID_OPTIONS), or a URL and headers that would put a credential on the
+   * wire (ERR_POLICY_INSECURE_TLS, unless MIRTH_ALLOW_INSECURE_TLS=1: then warns, every time).
    */
-  assertNoCleartextCredentials(url: URL, headers: Readonly<Record<string, string>>): void {
+  assertNotCleartext(url: URL, headers: Readonly<Record<string, string>>): void {
+    if (this.#tlsRequired && url.protocol !== "https:") {
+      throw new HttpError("ERR_HTTP_INVALID_OPTIONS", `${this.#name}: tls.enabled is true but the URL is ${url.protocol}//; use https://`);
+    }
     const found = findCleartextCredential(url, headers, this.#options.credentialHeaders);
     if (found === undefined) return;
     assertSecureOrAllowed(`${this.#name}: ${found}`, {
@@ -153,7 +162,7 @@ export class HttpSender {
     const method = (request.method ?? "POST").toUpperCase();
     if (!TOKEN.test(method)) throw new HttpError("ERR_HTTP_INVALID_OPTIONS", "the method is not a valid HTTP token");
     const headers = { ...request.headers };
-    this.assertNoCleartextCredentials(url, headers);
+    this.assertNotCleartext(url, headers);
     const signal = AbortSignal.any([this.#closing.signal, ...(request.signal === undefined ? [] : [request.signal])]);
     await this.#waitRetryAfter(signal);
     const pool = this.#poolFor(url);

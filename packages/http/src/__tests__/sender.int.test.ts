@@ -104,6 +104,8 @@ describeWithPeers("HttpSender against real Node HTTP/HTTPS servers (test CA made
       await expect(strict.send({ url, headers, body: "x" })).rejects.toMatchObject({ code: "ERR_POLICY_INSECURE_TLS" });
     }
     await expect(strict.send({ url: `http://user:secret@127.0.0.1:${server.port}/`, body: "x" })).rejects.toMatchObject({ code: "ERR_POLICY_INSECURE_TLS" });
+    await using tlsAsked = new HttpSender({ tls: { enabled: true } });
+    await expect(tlsAsked.send({ url, body: "x" })).rejects.toMatchObject({ code: "ERR_HTTP_INVALID_OPTIONS", message: expect.stringContaining("use https://") });
     await using custom = new HttpSender({ env: {}, credentialHeaders: ["X-Partner-Secret"] });
     await expect(custom.send({ url, headers: { "x-partner-secret": "s" }, body: "x" })).rejects.toMatchObject({ code: "ERR_POLICY_INSECURE_TLS" });
     expect(server.requests).toHaveLength(0);
