@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EgressPolicy, type PolicyWarning } from "@node-mirth/core";
@@ -161,6 +163,21 @@ describeWithPeers("HttpSender against real Node HTTP/HTTPS servers (test CA made
     await using sender = new HttpSender({ maxResponseBytes: 1000 });
     await expect(sender.send({ url: `http://127.0.0.1:${server.port}/declared` })).rejects.toMatchObject({ code: "ERR_HTTP_RESPONSE_TOO_LARGE" });
     await expect(sender.send({ url: `http://127.0.0.1:${server.port}/chunked` })).rejects.toMatchObject({ code: "ERR_HTTP_RESPONSE_TOO_LARGE" });
+  });
+
+  it("a peer that accepts TCP but never finishes the TLS handshake hits connectTimeoutMs", async () => {
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => sockets.push(socket));
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    try {
+      await using sender = new HttpSender({ connectTimeoutMs: 300, tls: { trustStorePath: pki.caCert } });
+      await expect(sender.send({ url: `https://localhost:${(silent.address() as AddressInfo).port}/`, body: "x" })).rejects.toMatchObject({ code: "ERR_HTTP_CONNECT_TIMEOUT" });
+      expect(sockets).toHaveLength(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("a silent server hits responseTimeoutMs", async () => {
