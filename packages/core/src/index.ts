@@ -51,6 +51,7 @@ export {
   type VettedDestination,
 } from "./egress-policy.js";
 export { isLoopbackHost } from "./address-match.js";
+export { flagProperty, wholeNumberProperty } from "./property-schemas.js";
 export {
   formatTemplateDate,
   isMessageTimeVariable,

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import {
   defineConnector,
   isNodeMirthError,
+  wholeNumberProperty as count,
   type ConnectorEnvironment,
   type ConnectorPlugin,
   type ConnectorResponse,
@@ -24,8 +25,6 @@ import { DicomError, isDicomError } from "./errors.js";
 import { readPart10Meta } from "./part10.js";
 
 /** Numbers and booleans may arrive as strings from ${VAR} substitution and Mirth exports. */
-const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number)]).pipe(z.number().int().min(min).max(max));
 const aeTitle = z
   .string()
   .regex(/^[\x20-\x7e]{1,16}$/, "an AE title is 1 to 16 printable ASCII characters")

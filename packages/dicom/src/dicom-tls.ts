@@ -1,6 +1,10 @@
 import { getCiphers, type ConnectionOptions, type TlsOptions } from "node:tls";
 import { createClientTlsOptions, createServerTlsOptions, type CertsOptions, type TlsPropertiesInput } from "@node-mirth/certs";
-import { assertSecureOrAllowed, type PolicyWarningHandler } from "@node-mirth/core";
+import {
+  assertSecureOrAllowed,
+  flagProperty as flag,
+  type PolicyWarningHandler,
+} from "@node-mirth/core";
 import { z } from "zod";
 import { DicomError } from "./errors.js";
 
@@ -8,7 +12,6 @@ import { DicomError } from "./errors.js";
 export const DICOM_TLS_MODES = ["notls", "bcp195", "aes", "3des"] as const;
 export type DicomTlsMode = (typeof DICOM_TLS_MODES)[number];
 
-const flag = z.union([z.boolean(), z.stringbool()]);
 const path = z.string().trim().min(1);
 
 /** The TLS part of the `dicom` connector's properties, with Mirth's DICOM names. */

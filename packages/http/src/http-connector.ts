@@ -1,8 +1,10 @@
 import { createServerTlsOptions, tlsPropertiesSchema } from "@node-mirth/certs";
 import {
   defineConnector,
+  flagProperty as flag,
   isNodeMirthError,
   renderMessageTemplate,
+  wholeNumberProperty as count,
   type ConnectorEnvironment,
   type ConnectorPlugin,
   type ConnectorResponse,
@@ -18,10 +20,6 @@ import { HttpListener, type HttpInboundRequest, type HttpReply } from "./http-li
 import { HttpSender, parseHttpUrl, type HttpResponse } from "./http-sender.js";
 import { partnerAuthSchema } from "./partner-auth.js";
 
-/** Booleans and numbers may arrive as strings from ${VAR} substitution and Mirth exports. */
-const flag = z.union([z.boolean(), z.stringbool()]);
-const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number)]).pipe(z.number().int().min(min).max(max));
 const token = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid HTTP token");
 
 const CHARSETS = { utf8: "utf-8", latin1: "iso-8859-1", ascii: "us-ascii", utf16le: "utf-16le" } as const;

@@ -1,7 +1,9 @@
 import { createServerTlsOptions, tlsPropertiesSchema } from "@node-mirth/certs";
 import {
   defineConnector,
+  flagProperty as flag,
   isNodeMirthError,
+  wholeNumberProperty as count,
   type ConnectorEnvironment,
   type ConnectorPlugin,
   type ConnectorResponse,
@@ -16,11 +18,6 @@ import { MllpError, isMllpError } from "./errors.js";
 import { DEFAULT_MAX_FRAME_BYTES, resolveFraming, type FramingOptions } from "./frame-decoder.js";
 import { MllpListener, type MllpMessageInfo } from "./mllp-listener.js";
 import { MllpSender } from "./mllp-sender.js";
-
-/** Booleans and numbers may arrive as strings from ${VAR} substitution and Mirth exports. */
-const flag = z.union([z.boolean(), z.stringbool()]);
-const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number)]).pipe(z.number().int().min(min).max(max));
 
 /**
  * Properties of the `mllp` connector, for both roles. As a source (listener) `host` is the

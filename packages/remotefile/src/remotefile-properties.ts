@@ -1,10 +1,7 @@
 import { tlsPropertiesSchema } from "@node-mirth/certs";
+import { flagProperty as flag, wholeNumberProperty as count } from "@node-mirth/core";
 import { z } from "zod";
 
-/** Booleans and numbers may arrive as strings from ${VAR} substitution and Mirth exports. */
-const flag = z.union([z.boolean(), z.stringbool()]);
-const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number)]).pipe(z.number().int().min(min).max(max));
 const text = z.string().trim().min(1);
 
 /**

@@ -1,8 +1,10 @@
 import { tlsPropertiesSchema } from "@node-mirth/certs";
 import {
   defineConnector,
+  flagProperty as flag,
   isNodeMirthError,
   renderMessageTemplate,
+  wholeNumberProperty as count,
   type ConnectorEnvironment,
   type ConnectorPlugin,
   type ConnectorResponse,
@@ -15,10 +17,6 @@ import { isRetryableSmtpFailure } from "./smtp-failure.js";
 import { HEADER_NAME, type SmtpMail } from "./smtp-mail.js";
 import { DEFAULT_SMTP_PORTS, SmtpSender } from "./smtp-sender.js";
 
-/** Booleans and numbers may arrive as strings from ${VAR} substitution and Mirth exports. */
-const flag = z.union([z.boolean(), z.stringbool()]);
-const count = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number)]).pipe(z.number().int().min(min).max(max));
 /** A message-time template: `${message.encodedData}`, `${channelMap.key}`, `${date('yyyyMMdd')}`. */
 const template = z.string();
 
