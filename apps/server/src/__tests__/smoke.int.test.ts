@@ -1,6 +1,6 @@
 import { createTempDir, freePort, runCommand, type TempDir } from "@node-mirth/test-peers";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { base32Decode } from "../auth/base32.js";
@@ -126,6 +126,11 @@ describe("smoke: the built server started the README way", () => {
     const received = await fetch(`${server!.url}/api/channels/demo-receiver/messages`, { headers: { "x-session-id": sessionId } });
     const receiverPage = (await received.json()) as { messages: { statuses: Record<string, string>; metadata: Record<string, string> }[] };
     expect(receiverPage.messages[0]).toMatchObject({ statuses: { "to-archive": "SENT" }, metadata: { patientId: "SMOKE123" } });
+    // ... and its file writer put it in ./data/out.
+    const out = join(dir.path, "data", "out");
+    const files = readdirSync(out);
+    expect(files).toHaveLength(1);
+    expect(readFileSync(join(out, files[0]!), "utf8")).toContain("SMOKE123");
   });
 
   it("finds it with `mirth-cli messages search` (the built CLI, logged in with --password-stdin and --totp)", async () => {

@@ -1,5 +1,5 @@
 import { createTempDir, describeWithPeers, freePort, runCommand } from "@node-mirth/test-peers";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { startTestServer } from "../__tests__/start-test-server.js";
@@ -8,7 +8,7 @@ import { installDemoChannels } from "./demo-channels.js";
 const ADT = "MSH|^~\\&|PYLAB|HOSP|EHR|HOSP|20260101120000||ADT^A01|PY-0001|P|2.5\r\nPID|1||PY123^^^HOSP||Doe^John\r\n";
 
 describeWithPeers("the demo channels, fed by python-hl7's mllp_send", ["mllp_send"], (peers) => {
-  it("ACK AA, transform, forward to Demo Archive, keep it there", async () => {
+  it("ACK AA, transform, forward to Demo Archive, keep it there and write it to <data>/out", async () => {
     await using dir = await createTempDir();
     mkdirSync(join(dir.path, "channels"));
     expect(installDemoChannels(dir.path)).toHaveLength(2);
@@ -29,6 +29,9 @@ describeWithPeers("the demo channels, fed by python-hl7's mllp_send", ["mllp_sen
     expect(raw).toContain("PY123");
     const [received] = await server.engine.messages.search({ channelId: "demo-receiver" });
     expect(received!.metadata).toEqual({ patientId: "PY123" });
+    const written = readdirSync(join(dir.path, "out"));
+    expect(written).toEqual([`${kept!.messageId}.hl7`]);
+    expect(readFileSync(join(dir.path, "out", written[0]!), "utf8")).toContain("NODE-MIRTH-DEMO");
   });
 
   it("never overwrites a demo channel the operator changed", async () => {

@@ -49,22 +49,19 @@ export const demoReceiver: ChannelInput = {
 
 /**
  * "Demo Archive": a Channel Reader that keeps every message it gets (development storage
- * keeps all content). A channel needs a destination; until the file connector
- * (@node-mirth/remotefile) exists to write ./data/out, its only one is disabled, so the
- * message is kept and sent nowhere. The engine validates disabled destinations too, hence
- * a real connector type here.
+ * keeps all content) and writes each one to `<data>/out/<message id>.hl7` with the file
+ * connector (@node-mirth/remotefile).
  */
 export const demoArchive: ChannelInput = {
   id: "demo-archive",
   name: "Demo Archive",
-  description: "Channel Reader that keeps the messages Demo Receiver forwards",
+  description: "Channel Reader that keeps the messages Demo Receiver forwards and writes them to <data>/out",
   source: { type: "channel", properties: {} },
   destinations: [
     {
-      id: "keep",
-      name: "Keep only (a file writer to data/out comes with the file connector)",
-      enabled: false,
-      connector: { type: "channel", properties: { channelId: "demo-archive" } },
+      id: "file-out",
+      name: "Write to data/out",
+      connector: { type: "file", properties: { directory: "${DATA_DIR}/out", fileName: "${message.messageId}.hl7" } },
     },
   ],
 };

@@ -1,5 +1,9 @@
 import { createEgressPolicy, createEngine, SqliteStore, type Engine } from "@node-mirth/core";
+import { dicom } from "@node-mirth/dicom";
+import { http } from "@node-mirth/http";
 import { mllp } from "@node-mirth/mllp-tls";
+import { remotefile } from "@node-mirth/remotefile";
+import { smtp } from "@node-mirth/smtp";
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
@@ -61,7 +65,8 @@ export interface RunningServer {
 
 /**
  * Starts node-mirth: the bind guard and key material first (nothing opened when refused),
- * then the data directory, the message store, the engine with its connector plugins, the
+ * then the data directory, the message store, the engine with its connector plugins (mllp,
+ * http, smtp, dicom, file/sftp/ftp/ftps), the
  * channels saved in `<data>/channels`, and the API listeners.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -97,9 +102,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const engine = createEngine({
     store,
-    plugins: [mllp()],
+    plugins: [mllp(), http(), smtp(), dicom(), ...remotefile()],
     policy: { allowInsecureBind, egress: createEgressPolicy(config.egress) },
-    configurationMap: { ...demoConfigurationMap(env), INBOUND_BIND_HOST: config.inbound.bind_host },
+    configurationMap: { ...demoConfigurationMap(env), INBOUND_BIND_HOST: config.inbound.bind_host, DATA_DIR: dataDir },
     env,
   });
   const stopLogging = logEngineEvents(engine, logger);
