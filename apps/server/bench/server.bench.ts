@@ -1,6 +1,6 @@
 /**
- * bench:server — the demo channel (MLLP -> JavaScript transformer -> Channel Writer ->
- * archive channel, SQLite WAL synchronous=FULL, ACK after the durable commit) served by the
+ * bench:server — the demo channels (MLLP -> JavaScript transformer -> Channel Writer ->
+ * archive channel -> file in out/, SQLite WAL synchronous=FULL, ACK after the durable commit) served by the
  * BUILT node-mirth server, against the same channels in a bare engine process. Reports, for
  * each: start-up time to ready, idle RSS, and MLLP throughput with p50/p99 ACK latency from
  * closed-loop keep-alive connections; and the server/engine ratios. Writes
