@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { createTempDir } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -60,6 +61,34 @@ describe("createEngine deploy", () => {
         "destinations.1.connector.properties.name",
       ]);
       expect(engine.channels()).toEqual([]);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  });
+
+  it("hands each connector the channel id and the engine's data directory, resolved", async () => {
+    const store = new MemoryStore();
+    const seen: { channelId: string; dataDir: string }[] = [];
+    const recording = defineConnector({
+      ...hostPlugin,
+      type: "recording",
+      createDestination: (_properties, env) => {
+        seen.push({ channelId: env.channelId, dataDir: env.dataDir });
+        return { send: () => Promise.resolve({ status: "SENT" as const }) };
+      },
+    });
+    const engine = createEngine({ store, plugins: [recording], dataDir: "relative/data" });
+    try {
+      await engine.deploy({
+        id: "env",
+        name: "Env",
+        source: { type: "channel", properties: {} },
+        destinations: [
+          { id: "d1", name: "D1", connector: { type: "recording", properties: { host: "h", port: 1 } } },
+        ],
+      });
+      expect(seen).toEqual([{ channelId: "env", dataDir: join(process.cwd(), "relative/data") }]);
     } finally {
       await engine.close();
       await store.close();

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { ZodType } from "zod";
 import { channelConnector, type MessageRouter } from "./channel-connector.js";
 import {
@@ -51,6 +52,8 @@ export interface EngineOptions {
   stopTimeoutMs?: number;
   /** Mirth's global scripts (JavaScript), run around every channel; see GlobalScripts. */
   globalScripts?: GlobalScripts;
+  /** Where connectors keep durable state of their own (ConnectorEnvironment.dataDir); default `./data`. */
+  dataDir?: string;
 }
 
 /**
@@ -159,6 +162,7 @@ export function createEngine(options: EngineOptions): Engine {
   const configuration = options.configurationMap ?? {};
   const configurationMap = new Map<string, unknown>(Object.entries(configuration));
   const policy: ConnectorPolicy = { allowInsecureBind: false, ...options.policy };
+  const dataDir = resolve(options.dataDir ?? "data");
   let closed = false;
 
   const runtimeOf = (channelId: string): ChannelRuntime => {
@@ -310,7 +314,7 @@ export function createEngine(options: EngineOptions): Engine {
           kind: "postprocessor",
         });
       }
-      const env = { channelId: channel.id, policy };
+      const env = { channelId: channel.id, policy, dataDir };
       const source = create<SourceConnector>(
         () =>
           sourceProperties === undefined

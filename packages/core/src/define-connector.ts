@@ -89,6 +89,12 @@ export interface DestinationConnector {
 export interface ConnectorEnvironment {
   channelId: string;
   policy: ConnectorPolicy;
+  /**
+   * The server's data directory: a connector keeps durable state of its own under it (a
+   * file reader's ledger, received DICOM instances), never in a temp directory that a
+   * reboot may empty.
+   */
+  dataDir: string;
 }
 
 export interface ConnectorPlugin<P = unknown> {

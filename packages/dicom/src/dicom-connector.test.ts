@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { buildDicomMessage, parseDicomMessage } from "./dicom-message.js";
 import { DicomSender } from "./dicom-sender.js";
 import { readPart10Meta } from "./part10.js";
 
-const env = { channelId: "test", policy: { allowInsecureBind: false } };
+const env = { channelId: "test", policy: { allowInsecureBind: false }, dataDir: join(tmpdir(), "node-mirth-connector-test") };
 const plugin = dicom();
 let dir: TempDir;
 

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import {
   defineConnector,
@@ -97,7 +96,7 @@ export function dicom(): ConnectorPlugin<DicomProperties> {
 }
 
 function createDicomSource(props: DicomProperties, env: ConnectorEnvironment): SourceConnector {
-  const spoolDirectory = props.spoolDirectory ?? join(tmpdir(), "node-mirth-dicom", env.channelId);
+  const spoolDirectory = props.spoolDirectory ?? join(env.dataDir, "dicom", env.channelId);
   // Key material is checked at deploy: a bad keystore is a deploy issue, not a failure at start.
   createDicomServerTls(tlsOf(props));
   let listener: DicomListener | undefined;

@@ -1,7 +1,9 @@
+import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { http, httpPropertiesSchema } from "./http-connector.js";
 
-const env = { channelId: "c", policy: { allowInsecureBind: false } };
+const env = { channelId: "c", policy: { allowInsecureBind: false }, dataDir: join(tmpdir(), "node-mirth-connector-test") };
 
 describe("http() properties", () => {
   it("rejects unknown keys (a misspelt setting is never silently ignored)", () => {

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { createEngine, EgressPolicy, MemoryStore, type DestinationContext, type LogLevel, type OutboundMessage, type SourceContext } from "@node-mirth/core";
 import { buildAck, parseHl7 } from "@node-mirth/hl7";
 import { freePort } from "@node-mirth/test-peers";
@@ -8,7 +10,7 @@ import { mllp, mllpPropertiesSchema } from "./mllp-connector.js";
 import { MllpListener } from "./mllp-listener.js";
 import { MllpSender } from "./mllp-sender.js";
 
-const env = { channelId: "test", policy: { allowInsecureBind: false } };
+const env = { channelId: "test", policy: { allowInsecureBind: false }, dataDir: join(tmpdir(), "node-mirth-connector-test") };
 
 function outbound(content: string): OutboundMessage {
   return { channelId: "test", messageId: 1, destinationId: "d1", content, dataType: "HL7V2", channelMap: new Map(), sourceMap: new Map() };

@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createEngine, EgressPolicy, formatTemplateDate, SqliteStore } from "@node-mirth/core";
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { remotefile, REMOTEFILE_SCHEMES } from "./remotefile-connector.js";
 import { remoteFilePropertiesSchema } from "./remotefile-properties.js";
 
-const env = { channelId: "c1", policy: { allowInsecureBind: false } };
+const env = { channelId: "c1", policy: { allowInsecureBind: false }, dataDir: join(tmpdir(), "node-mirth-connector-test") };
 const plugins = remotefile();
 const plugin = (type: string) => plugins.find((p) => p.type === type)!;
 const parse = (input: Record<string, unknown>) => remoteFilePropertiesSchema.parse(input);

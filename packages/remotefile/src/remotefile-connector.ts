@@ -130,7 +130,7 @@ function createSource(scheme: RemoteFileScheme, props: RemoteFileProperties, env
         onError: props.onError,
         ...(props.moveToDirectory === undefined ? {} : { moveToDirectory: props.moveToDirectory }),
         ...(props.errorDirectory === undefined ? {} : { errorDirectory: props.errorDirectory }),
-        ledgerPath: props.ledgerPath ?? join(process.cwd(), "data", "remotefile", `${env.channelId}.ledger.sqlite`),
+        ledgerPath: props.ledgerPath ?? join(env.dataDir, "remotefile", `${env.channelId}.ledger.sqlite`),
         dispatch: (raw) => ctx.dispatch(raw),
         log: (level, text) => ctx.log(level, text),
       });

@@ -98,6 +98,7 @@ describe("smtp() plugin at deploy", () => {
     plugin.createDestination!(smtpPropertiesSchema.parse({ ...minimal, ...properties }), {
       channelId: "adt",
       policy: { allowInsecureBind: false, ...(egress === undefined ? {} : { egress }) },
+      dataDir: "data",
     });
 
   it("refuses credentials over encryption none unless MIRTH_ALLOW_INSECURE_TLS=1", () => {
