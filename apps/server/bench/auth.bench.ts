@@ -152,9 +152,10 @@ try {
   const current = await loop("GET /api/users/current (session)", () => call(`${base}/api/users/current`, { sessionId: admin }).then((res) => res.arrayBuffer()));
   let flip = false;
   const target = accounts[0]!.id;
-  const write = await loop("PUT /api/users/:id (audited write)", () =>
-    call(`${base}/api/users/${target}`, { method: "PUT", sessionId: admin, body: { role: (flip = !flip) ? "operator" : "viewer" } }).then((res) => res.arrayBuffer()),
-  );
+  const write = await loop("PUT /api/users/:id (audited write)", () => {
+    flip = !flip;
+    return call(`${base}/api/users/${target}`, { method: "PUT", sessionId: admin, body: { role: flip ? "operator" : "viewer" } }).then((res) => res.arrayBuffer());
+  });
   results.push(health, current, write);
   const verify = await (await call(`${base}/api/events/_verify`, { sessionId: admin })).json();
   results.push({ name: "audit chain after the run", ...(verify as object) });

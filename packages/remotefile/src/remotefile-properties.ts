@@ -46,7 +46,7 @@ export const remoteFilePropertiesSchema = z.strictObject({
   moveToDirectory: text.optional(),
   onError: z.enum(["move", "leave"]).default("leave"),
   errorDirectory: text.optional(),
-  /** The processed-file ledger (SQLite); default `data/remotefile/<channel id>.ledger.sqlite` under the working directory. */
+  /** The processed-file ledger (SQLite); default `<engine dataDir>/remotefile/<channel id>.ledger.sqlite`. */
   ledgerPath: text.optional(),
   // Writer.
   fileName: text.default("${originalFilename}"),

@@ -106,6 +106,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     policy: { allowInsecureBind, egress: createEgressPolicy(config.egress) },
     configurationMap: { ...demoConfigurationMap(env), INBOUND_BIND_HOST: config.inbound.bind_host, DATA_DIR: dataDir },
     env,
+    dataDir,
   });
   const stopLogging = logEngineEvents(engine, logger);
   const servers: Server[] = [];
