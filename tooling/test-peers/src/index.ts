@@ -18,8 +18,6 @@ export {
   type PeerRequirement,
   type ResolvedPeers,
 } from "./peer-requirements.js";
-
-/** Absolute path of a `node --import` hook that runs workspace TypeScript from source. */
-export const TS_SOURCE_HOOK: string = new URL("./ts-source-hook.ts", import.meta.url).pathname;
+export { startSourceChild, TS_SOURCE_HOOK, type SourceChild } from "./start-source-child.js";
 export { startSshd, type RunningSshd } from "./start-sshd.js";
 export { startVsftpd, type RunningVsftpd, type StartVsftpdOptions } from "./start-vsftpd.js";

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { TS_SOURCE_HOOK, createTempDir, freePort } from "@node-mirth/test-peers";
+import { createTempDir, freePort, startSourceChild, type SourceChild } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { DicomListener } from "../dicom-listener.js";
 import { DicomSender } from "../dicom-sender.js";
@@ -14,26 +12,8 @@ const KILLS = 4;
 /** Modality 0 sends instances kept inline, modality 1 instances kept as spooled files. */
 const MODALITIES = [{ patientId: "SMALL" }, { patientId: "L".repeat(600) }];
 
-interface Child {
-  process: ChildProcess;
-  ready: Promise<void>;
-  exited: Promise<void>;
-}
-
-function startChild(dataDir: string, sourcePort: number, downstreamPort: number): Child {
-  const child = spawn(process.execPath, ["--import", TS_SOURCE_HOOK, CHILD, dataDir, String(sourcePort), String(downstreamPort)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      if (line === "ready") resolve();
-    });
-    void exited.then(() => reject(new Error(`engine child exited (${child.exitCode ?? child.signalCode}) before ready: ${stderr}`)));
-  });
-  return { process: child, ready, exited };
+function startChild(dataDir: string, sourcePort: number, downstreamPort: number): SourceChild {
+  return startSourceChild(CHILD, [dataDir, String(sourcePort), String(downstreamPort)]);
 }
 
 describe("kill -9", () => {

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseHl7 } from "@node-mirth/hl7";
-import { TS_SOURCE_HOOK, createTempDir, freePort } from "@node-mirth/test-peers";
+import { createTempDir, freePort, startSourceChild, type SourceChild } from "@node-mirth/test-peers";
 import { describe, expect, it } from "vitest";
 import { MllpListener } from "../mllp-listener.js";
 import { MllpSender } from "../mllp-sender.js";
@@ -13,26 +11,8 @@ const CHILD = join(import.meta.dirname, "kill-child.ts");
 const KILLS = 5;
 const CONNECTIONS = 3;
 
-interface Child {
-  process: ChildProcess;
-  ready: Promise<void>;
-  exited: Promise<void>;
-}
-
-function startChild(dataDir: string, sourcePort: number, downstreamPort: number): Child {
-  const child = spawn(process.execPath, ["--import", TS_SOURCE_HOOK, CHILD, dataDir, String(sourcePort), String(downstreamPort)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      if (line === "ready") resolve();
-    });
-    void exited.then(() => reject(new Error(`engine child exited (${child.exitCode ?? child.signalCode}) before ready: ${stderr}`)));
-  });
-  return { process: child, ready, exited };
+function startChild(dataDir: string, sourcePort: number, downstreamPort: number): SourceChild {
+  return startSourceChild(CHILD, [dataDir, String(sourcePort), String(downstreamPort)]);
 }
 
 describe("kill -9", () => {
