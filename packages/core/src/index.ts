@@ -52,6 +52,7 @@ export {
 } from "./egress-policy.js";
 export { isLoopbackHost } from "./address-match.js";
 export { flagProperty, wholeNumberProperty } from "./property-schemas.js";
+export { DestinationClient, type ClosableClient } from "./destination-client.js";
 export {
   formatTemplateDate,
   isMessageTimeVariable,

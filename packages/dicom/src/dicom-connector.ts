@@ -3,6 +3,7 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
   defineConnector,
+  DestinationClient,
   isNodeMirthError,
   wholeNumberProperty as count,
   type ConnectorEnvironment,
@@ -252,20 +253,16 @@ function createDicomDestination(props: DicomProperties, env: ConnectorEnvironmen
     });
   };
   // Built now so a bad trust store or client key is a deploy issue.
-  let sender: DicomSender | undefined = build();
+  const client = new DestinationClient(build);
   const where = `${calledAeTitle}@${host}:${props.port}`;
   return {
     start() {
-      sender ??= build();
+      client.get();
       return Promise.resolve();
     },
-    async stop() {
-      const current = sender;
-      sender = undefined;
-      await current?.close();
-    },
+    stop: () => client.close(),
     async send(message, ctx): Promise<ConnectorResponse> {
-      sender ??= build();
+      const sender = client.get();
       try {
         const facts = parseDicomMessage(message.content);
         const part10 = await loadPart10(facts);

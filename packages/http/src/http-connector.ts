@@ -1,6 +1,7 @@
 import { createServerTlsOptions, tlsPropertiesSchema } from "@node-mirth/certs";
 import {
   defineConnector,
+  DestinationClient,
   flagProperty as flag,
   isNodeMirthError,
   renderMessageTemplate,
@@ -202,26 +203,22 @@ function createHttpDestination(props: HttpProperties, env: ConnectorEnvironment)
       name,
     });
   // Built now so a bad trust store, a client key or `rejectUnauthorized: false` is a deploy issue.
-  let sender: HttpSender | undefined = build();
+  const client = new DestinationClient(build);
   const staticHeaders = { ...props.headers, ...credentialHeaders(props.credentials) };
   if (!hasTemplate(urlTemplate)) {
     const url = parseHttpUrl(urlTemplate);
     // Early and clear at deploy; the check that protects runs again at every connect.
     env.policy.egress?.checkConfigured("http", url.hostname, url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port));
-    sender.assertNotCleartext(url, staticHeaders);
+    client.get().assertNotCleartext(url, staticHeaders);
   }
   return {
     start() {
-      sender ??= build();
+      client.get();
       return Promise.resolve();
     },
-    async stop() {
-      const current = sender;
-      sender = undefined;
-      await current?.close();
-    },
+    stop: () => client.close(),
     async send(message, ctx) {
-      sender ??= build();
+      const sender = client.get();
       return deliver(sender, { message, props, headers: staticHeaders, signal: ctx.signal });
     },
   };

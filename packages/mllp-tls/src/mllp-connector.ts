@@ -1,6 +1,7 @@
 import { createServerTlsOptions, tlsPropertiesSchema } from "@node-mirth/certs";
 import {
   defineConnector,
+  DestinationClient,
   flagProperty as flag,
   isNodeMirthError,
   wholeNumberProperty as count,
@@ -191,20 +192,16 @@ function createMllpDestination(props: MllpProperties, env: ConnectorEnvironment)
       log: (level, text) => log(level, text),
     });
   // Built now so a bad trust store or client key is a deploy issue.
-  let sender: MllpSender | undefined = build();
+  const client = new DestinationClient(build);
   return {
     start() {
-      sender ??= build();
+      client.get();
       return Promise.resolve();
     },
-    async stop() {
-      const current = sender;
-      sender = undefined;
-      await current?.close();
-    },
+    stop: () => client.close(),
     async send(message, ctx): Promise<ConnectorResponse> {
       log = (level, text) => ctx.log(level, text);
-      sender ??= build();
+      const sender = client.get();
       const where = `${host}:${props.port}`;
       try {
         const result = await sender.send(message.content, {

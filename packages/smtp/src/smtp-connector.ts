@@ -1,6 +1,7 @@
 import { tlsPropertiesSchema } from "@node-mirth/certs";
 import {
   defineConnector,
+  DestinationClient,
   flagProperty as flag,
   isNodeMirthError,
   renderMessageTemplate,
@@ -132,19 +133,15 @@ function createSmtpDestination(props: SmtpProperties, env: ConnectorEnvironment)
       maxConnections: props.maxConnections,
     });
   // Built now so a bad trust store, or credentials over `none`, is a deploy issue.
-  let sender: SmtpSender | undefined = build();
+  const client = new DestinationClient(build);
   return {
     start() {
-      sender ??= build();
+      client.get();
       return Promise.resolve();
     },
-    async stop() {
-      const current = sender;
-      sender = undefined;
-      await current?.close();
-    },
+    stop: () => client.close(),
     async send(message, ctx): Promise<ConnectorResponse> {
-      sender ??= build();
+      const sender = client.get();
       try {
         const result = await sender.send(renderSmtpMail(props, message), { signal: ctx.signal });
         const refused = result.rejected.length === 0 ? "" : `; ${result.rejected.length} recipient(s) refused`;
