@@ -17,7 +17,7 @@ import type {
   SourceContext,
   SourceResponse,
 } from "./define-connector.js";
-import { DestinationQueue, type QueueEntry } from "./destination-queue.js";
+import { DestinationQueue, type AttemptRetry, type QueueEntry } from "./destination-queue.js";
 import type { ChannelState, EngineEvents } from "./engine-events.js";
 import { NodeMirthError } from "./errors.js";
 import type { GroupCommit, GroupCommitWriteOptions } from "./group-commit.js";
@@ -815,7 +815,7 @@ export class ChannelRuntime {
   }
 
   /** One send of one queued message; persists what happened. */
-  async #attempt(delivery: Delivery, final: boolean): Promise<"done" | "retry"> {
+  async #attempt(delivery: Delivery, final: boolean): Promise<"done" | AttemptRetry> {
     const { destination, message } = delivery;
     const id = destination.config.id;
     const messageId = delivery.messageId;
@@ -847,7 +847,7 @@ export class ChannelRuntime {
     const writes: StoreWrite[] = [];
     const base = { sendAttempts: delivery.sendAttempts };
     let outcome: DestinationOutcome;
-    let result: "done" | "retry" = "done";
+    let result: "done" | AttemptRetry = "done";
     let processed = response.content;
     /** The sent and response content are stored with PENDING already. */
     let pendingStored = false;
@@ -949,7 +949,7 @@ export class ChannelRuntime {
       writes.push(
         this.#status(messageId, id, { ...base, status: "QUEUED", error: response.message }),
       );
-      result = "retry";
+      result = response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs };
       outcome = { status: "QUEUED" };
     } else {
       const deadLetter = destination.config.queue.mode !== "never";
@@ -980,7 +980,7 @@ export class ChannelRuntime {
         `message ${messageId}: destination ${id} gave up after ${delivery.sendAttempts} attempt(s)${deadLetter ? "; moved to dead-letter" : ""}`,
       );
     }
-    if (delivery.encodedInLane === true && result !== "retry" && this.#storage.keeps("encoded")) {
+    if (delivery.encodedInLane === true && result === "done" && this.#storage.keeps("encoded")) {
       this.#content(writes, {
         messageId,
         connectorId: id,
@@ -988,7 +988,7 @@ export class ChannelRuntime {
         content: delivery.content,
       });
     }
-    if (result === "retry") {
+    if (result !== "done") {
       try {
         await this.#write(writes);
       } catch (error) {

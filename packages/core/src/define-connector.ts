@@ -77,7 +77,17 @@ export interface DestinationContext {
 /** What happened to one send. Retrying, ordering and status are the engine's, not the connector's. */
 export type ConnectorResponse =
   | { status: "SENT"; content?: string; message?: string }
-  | { status: "ERROR"; retryable: boolean; content?: string; message: string };
+  | {
+      status: "ERROR";
+      retryable: boolean;
+      content?: string;
+      message: string;
+      /**
+       * The peer asked for this long before the next attempt (HTTP Retry-After on 429/503):
+       * the queue waits at least this, beyond its own backoff. Cap it in the connector.
+       */
+      retryAfterMs?: number;
+    };
 
 export interface DestinationConnector {
   send(message: OutboundMessage, ctx: DestinationContext): Promise<ConnectorResponse>;

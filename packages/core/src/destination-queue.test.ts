@@ -20,7 +20,7 @@ describe("DestinationQueue", () => {
       attempt: (entry, final) => {
         calls.push([entry.messageId, final]);
         entry.sendAttempts++;
-        return Promise.resolve(final || entry.messageId === 2 ? "done" : "retry");
+        return Promise.resolve(final || entry.messageId === 2 ? "done" : {});
       },
     });
     queue.start();
@@ -34,6 +34,26 @@ describe("DestinationQueue", () => {
       [1, true],
       [2, false],
     ]);
+  });
+
+  it("waits at least the retry-after the peer asked for, beyond its own backoff", async () => {
+    const at: number[] = [];
+    const queue = new DestinationQueue<QueueEntry>({
+      policy: queuePolicySchema.parse({ mode: "always", retryCount: 3, retryIntervalMs: 1 }),
+      attempt: (entry) => {
+        at.push(performance.now());
+        entry.sendAttempts++;
+        return Promise.resolve(at.length === 1 ? { retryAfterMs: 300 } : at.length === 2 ? {} : "done");
+      },
+    });
+    queue.start();
+    queue.enqueue({ messageId: 1, sendAttempts: 0, ready: Promise.resolve() });
+    await queue.idle();
+    await queue.stop();
+    expect(at).toHaveLength(3);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(295);
+    // Without a hint the next wait is the policy's own backoff again.
+    expect(at[2]! - at[1]!).toBeLessThan(295);
   });
 
   it("ignores entries while stopped; they are recovered from the store instead", async () => {
@@ -64,7 +84,7 @@ describe("DestinationQueue", () => {
       }),
       attempt: (entry) => {
         seen.push(entry.messageId);
-        return Promise.resolve("retry");
+        return Promise.resolve({});
       },
     });
     queue.start();

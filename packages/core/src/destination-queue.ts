@@ -22,14 +22,19 @@ export interface QueueEntry {
   after?: Promise<void>;
 }
 
+/** A retryable failure; `retryAfterMs` is the least wait the peer asked for, if it did. */
+export interface AttemptRetry {
+  retryAfterMs?: number;
+}
+
 /**
  * One attempt at an entry. `final` says no retry is left after it. The callback persists
- * the outcome and answers "retry" only for a retryable failure that is not final.
+ * the outcome and answers a retry only for a retryable failure that is not final.
  */
 export type AttemptEntry<E extends QueueEntry> = (
   entry: E,
   final: boolean,
-) => Promise<"done" | "retry">;
+) => Promise<"done" | AttemptRetry>;
 
 interface Lane<E> {
   items: E[];
@@ -152,7 +157,8 @@ export class DestinationQueue<E extends QueueEntry> {
       if (signal.aborted) return false;
       if (result === "done") return true;
       try {
-        await delay(retryDelayMs(this.#policy, entry.sendAttempts), undefined, { signal });
+        const backoff = retryDelayMs(this.#policy, entry.sendAttempts);
+        await delay(Math.max(backoff, result.retryAfterMs ?? 0), undefined, { signal });
       } catch {
         return false;
       }

@@ -255,7 +255,14 @@ async function deliver(sender: HttpSender, input: { message: OutboundMessage; pr
     return { status: "SENT", content: responseContent(props, response), message: `HTTP ${response.statusCode}` };
   } catch (error) {
     if (error instanceof HttpStatusError) {
-      return { status: "ERROR", retryable: error.retryable, content: responseContent(props, error), message: `${error.code}: ${error.message}` };
+      return {
+        status: "ERROR",
+        retryable: error.retryable,
+        content: responseContent(props, error),
+        message: `${error.code}: ${error.message}`,
+        // The engine's queue then waits at least this long before its next attempt.
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      };
     }
     if (isNodeMirthError(error)) return { status: "ERROR", retryable: !PERMANENT.has(error.code), message: `${error.code}: ${error.message}` };
     throw error;

@@ -81,6 +81,27 @@ describe("http() in the engine: listener -> store -> sender", () => {
     }
   });
 
+  it("reports the Retry-After to the engine, so its queue waits and a stop need not wait for a held send", async () => {
+    await using partner = await startTestServer({
+      handler: (_req, res) => {
+        res.writeHead(503, { "retry-after": "7" });
+        res.end();
+      },
+    });
+    const plugin = http();
+    const props = plugin.propertiesSchema.parse({ url: `http://127.0.0.1:${partner.port}/` });
+    const destination = plugin.createDestination!(props, { channelId: "lab", policy: { allowInsecureBind: false }, dataDir: "data" });
+    try {
+      const response = await destination.send(
+        { channelId: "lab", messageId: 1, destinationId: "out", content: "m", dataType: "RAW", channelMap: new Map(), sourceMap: new Map() },
+        { policy: { allowInsecureBind: false }, log: () => undefined, signal: new AbortController().signal },
+      );
+      expect(response).toMatchObject({ status: "ERROR", retryable: true, retryAfterMs: 7_000 });
+    } finally {
+      await destination.stop?.();
+    }
+  });
+
   it("a permanent 4xx is not retried; includeResponseMetadata stores status and headers with the body", async () => {
     await using partner = await startTestServer({
       handler: (_req, res) => {
