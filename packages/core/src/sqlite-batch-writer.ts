@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 // .ts names: the write worker runs this file from source under Node's type stripping.
 import { mergeStatistics, type StoreWrite } from "./message-store.ts";
+import { inTransaction } from "./sqlite-transaction.ts";
 
 /**
  * Applies batches of StoreWrite to one SQLite connection, one transaction per batch. The
@@ -17,8 +18,7 @@ export class SqliteBatchWriter {
 
   /** Commits the batch atomically or rolls it back and rethrows SQLite's error. */
   write(batch: readonly StoreWrite[]): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    inTransaction(this.#db, () => {
       for (const write of batch) this.#apply(write);
       for (const { channelId, connectorId, delta } of mergeStatistics(batch).values()) {
         this.#statement(
@@ -37,11 +37,7 @@ export class SqliteBatchWriter {
           delta.errored,
         );
       }
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   }
 
   #statement(sql: string): StatementSync {

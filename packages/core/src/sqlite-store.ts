@@ -25,6 +25,7 @@ import {
   type UnfinishedWork,
 } from "./message-store.js";
 import { SQLITE_CONNECTION_PRAGMAS, SQLITE_SCHEMA } from "./sqlite-schema.js";
+import { inTransaction } from "./sqlite-transaction.js";
 import type { WriteReply, WriteRequest } from "./sqlite-write-protocol.js";
 
 export interface SqliteStoreOptions {
@@ -45,6 +46,7 @@ const WRITE_WORKER_URL = new URL(
 );
 
 interface WriteWaiter {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
   writes: number;
@@ -76,7 +78,6 @@ export class SqliteStore implements MessageStore {
   readonly #statements = new Map<string, StatementSync>();
   readonly #worker: Worker;
   readonly #waiters = new Map<number, WriteWaiter>();
-  readonly #outstanding = new Set<Promise<void>>();
   #nextWriteId = 1;
   /** Set when the write worker died: every later write fails instead of hanging. */
   #failure: NodeMirthError | undefined;
@@ -105,24 +106,14 @@ export class SqliteStore implements MessageStore {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const id = this.#nextWriteId++;
     if (this.#waiters.size === 0) this.#worker.ref();
-    const written = new Promise<void>((resolve, reject) => {
-      this.#waiters.set(id, {
-        resolve: () => {
-          this.#metrics = {
-            commits: this.#metrics.commits + 1,
-            writes: this.#metrics.writes + batch.length,
-          };
-          resolve();
-        },
-        reject,
-        writes: batch.length,
-      });
-      this.#worker.postMessage({ kind: "write", id, batch } satisfies WriteRequest);
+    const waiter = { writes: batch.length } as WriteWaiter;
+    waiter.promise = new Promise<void>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
-    this.#outstanding.add(written);
-    const forget = () => this.#outstanding.delete(written);
-    written.then(forget, forget);
-    return written;
+    this.#waiters.set(id, waiter);
+    this.#worker.postMessage({ kind: "write", id, batch } satisfies WriteRequest);
+    return waiter.promise;
   }
 
   async getMessage(channelId: string, messageId: number): Promise<MessageDetail | undefined> {
@@ -368,7 +359,7 @@ export class SqliteStore implements MessageStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled(this.#outstanding);
+    await Promise.allSettled([...this.#waiters.values()].map((waiter) => waiter.promise));
     if (this.#failure === undefined) {
       const exited = new Promise((resolve) => this.#worker.once("exit", resolve));
       this.#worker.ref();
@@ -383,8 +374,15 @@ export class SqliteStore implements MessageStore {
     if (waiter === undefined) return;
     this.#waiters.delete(reply.id);
     if (this.#waiters.size === 0) this.#worker.unref();
-    if (reply.ok) waiter.resolve();
-    else waiter.reject(writeFailed(new Error(reply.error), waiter.writes));
+    if (!reply.ok) {
+      waiter.reject(writeFailed(new Error(reply.error), waiter.writes));
+      return;
+    }
+    this.#metrics = {
+      commits: this.#metrics.commits + 1,
+      writes: this.#metrics.writes + waiter.writes,
+    };
+    waiter.resolve();
   }
 
   #fail(cause: unknown): void {
@@ -407,12 +405,9 @@ export class SqliteStore implements MessageStore {
   }
 
   #transaction(body: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
     try {
-      body();
-      this.#db.exec("COMMIT");
+      inTransaction(this.#db, body);
     } catch (error) {
-      this.#db.exec("ROLLBACK");
       throw writeFailed(error, 0);
     }
   }
