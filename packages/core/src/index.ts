@@ -53,6 +53,7 @@ export {
 export { isLoopbackHost } from "./address-match.js";
 export { flagProperty, wholeNumberProperty } from "./property-schemas.js";
 export { DestinationClient, type ClosableClient } from "./destination-client.js";
+export { listenerSource, type StartableListener } from "./listener-source.js";
 export {
   formatTemplateDate,
   isMessageTimeVariable,

@@ -5,6 +5,7 @@ import {
   defineConnector,
   DestinationClient,
   isNodeMirthError,
+  listenerSource,
   wholeNumberProperty as count,
   type ConnectorEnvironment,
   type ConnectorPlugin,
@@ -100,39 +101,29 @@ function createDicomSource(props: DicomProperties, env: ConnectorEnvironment): S
   const spoolDirectory = props.spoolDirectory ?? join(env.dataDir, "dicom", env.channelId);
   // Key material is checked at deploy: a bad keystore is a deploy issue, not a failure at start.
   createDicomServerTls(tlsOf(props));
-  let listener: DicomListener | undefined;
-  return {
-    async start(ctx) {
-      // Read again at every start, so a rotated certificate is picked up.
-      const tls = createDicomServerTls(tlsOf(props));
-      const next = new DicomListener({
-        aeTitle: props.aeTitle,
-        ...(props.host === undefined ? {} : { host: props.host }),
-        port: props.port,
-        allowedCallingAeTitles: props.allowedCallingAeTitles,
-        ...(props.acceptedSopClasses === undefined ? {} : { acceptedSopClasses: props.acceptedSopClasses }),
-        ...(props.acceptedTransferSyntaxes === undefined ? {} : { acceptedTransferSyntaxes: props.acceptedTransferSyntaxes }),
-        maxPduLength: props.maxPduLength,
-        maxAssociations: props.maxAssociations,
-        associationTimeoutMs: props.associationTimeoutMs,
-        idleTimeoutMs: props.idleTimeoutMs,
-        maxInstanceBytes: props.maxInstanceBytes,
-        spoolDirectory,
-        ...(tls === undefined ? {} : { tls }),
-        allowInsecureBind: env.policy.allowInsecureBind,
-        stopTimeoutMs: props.stopTimeoutMs,
-        onInstance: (instance) => dispatchInstance(ctx, { instance, inlineMaxBytes: props.inlineMaxBytes, spoolDirectory }),
-        log: (level: LogLevel, text: string) => ctx.log(level, text),
-      });
-      await next.start();
-      listener = next;
-    },
-    async stop() {
-      const current = listener;
-      listener = undefined;
-      await current?.stop();
-    },
-  };
+  return listenerSource((ctx) => {
+    // Read again at every start, so a rotated certificate is picked up.
+    const tls = createDicomServerTls(tlsOf(props));
+    return new DicomListener({
+      aeTitle: props.aeTitle,
+      ...(props.host === undefined ? {} : { host: props.host }),
+      port: props.port,
+      allowedCallingAeTitles: props.allowedCallingAeTitles,
+      ...(props.acceptedSopClasses === undefined ? {} : { acceptedSopClasses: props.acceptedSopClasses }),
+      ...(props.acceptedTransferSyntaxes === undefined ? {} : { acceptedTransferSyntaxes: props.acceptedTransferSyntaxes }),
+      maxPduLength: props.maxPduLength,
+      maxAssociations: props.maxAssociations,
+      associationTimeoutMs: props.associationTimeoutMs,
+      idleTimeoutMs: props.idleTimeoutMs,
+      maxInstanceBytes: props.maxInstanceBytes,
+      spoolDirectory,
+      ...(tls === undefined ? {} : { tls }),
+      allowInsecureBind: env.policy.allowInsecureBind,
+      stopTimeoutMs: props.stopTimeoutMs,
+      onInstance: (instance) => dispatchInstance(ctx, { instance, inlineMaxBytes: props.inlineMaxBytes, spoolDirectory }),
+      log: (level: LogLevel, text: string) => ctx.log(level, text),
+    });
+  });
 }
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {

@@ -4,6 +4,7 @@ import {
   DestinationClient,
   flagProperty as flag,
   isNodeMirthError,
+  listenerSource,
   renderMessageTemplate,
   wholeNumberProperty as count,
   type ConnectorEnvironment,
@@ -103,7 +104,6 @@ export function http(): ConnectorPlugin<HttpProperties> {
 const OUTCOME_STATUS = { accept: 200, error: 500, reject: 400 } as const;
 
 function createHttpSource(props: HttpProperties, env: ConnectorEnvironment): SourceConnector {
-  let listener: HttpListener | undefined;
   const build = (ctx: SourceContext | undefined) =>
     new HttpListener({
       ...(props.host === undefined ? {} : { host: props.host }),
@@ -125,18 +125,7 @@ function createHttpSource(props: HttpProperties, env: ConnectorEnvironment): Sou
   // Options and key material are checked at deploy; start reads the key material again.
   build(undefined);
   if (props.tls?.enabled === true) createServerTlsOptions(props.tls);
-  return {
-    async start(ctx) {
-      const next = build(ctx);
-      await next.start();
-      listener = next;
-    },
-    async stop() {
-      const current = listener;
-      listener = undefined;
-      await current?.stop();
-    },
-  };
+  return listenerSource(build);
 }
 
 /** One request through the engine: stored before the answer; 503 when the channel cannot take it, so the partner sends again. */

@@ -4,6 +4,7 @@ import {
   DestinationClient,
   flagProperty as flag,
   isNodeMirthError,
+  listenerSource,
   wholeNumberProperty as count,
   type ConnectorEnvironment,
   type ConnectorPlugin,
@@ -98,7 +99,6 @@ export function mllp(): ConnectorPlugin<MllpProperties> {
 }
 
 function createMllpSource(props: MllpProperties, env: ConnectorEnvironment): SourceConnector {
-  let listener: MllpListener | undefined;
   const build = (ctx: SourceContext | undefined) =>
     new MllpListener({
       ...(props.host === undefined ? {} : { host: props.host }),
@@ -123,19 +123,7 @@ function createMllpSource(props: MllpProperties, env: ConnectorEnvironment): Sou
   // failure at start; start reads the key material again.
   build(undefined);
   if (props.tls?.enabled === true) createServerTlsOptions(props.tls);
-  return {
-    async start(ctx) {
-      // A fresh listener per start: key material is read from disk again (certificate rotation).
-      const next = build(ctx);
-      await next.start();
-      listener = next;
-    },
-    async stop() {
-      const current = listener;
-      listener = undefined;
-      await current?.stop();
-    },
-  };
+  return listenerSource(build);
 }
 
 /**
