@@ -18,6 +18,7 @@ export {
   type PeerRequirement,
   type ResolvedPeers,
 } from "./peer-requirements.js";
-export { startSourceChild, TS_SOURCE_HOOK, type SourceChild } from "./start-source-child.js";
+export { startSourceChild, type SourceChild } from "./start-source-child.js";
+export { TS_SOURCE_HOOK } from "./ts-source-hook-path.js";
 export { startSshd, type RunningSshd } from "./start-sshd.js";
 export { startVsftpd, type RunningVsftpd, type StartVsftpdOptions } from "./start-vsftpd.js";

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-
-/** Absolute path of a `node --import` hook that runs workspace TypeScript from source. */
-export const TS_SOURCE_HOOK: string = new URL("./ts-source-hook.ts", import.meta.url).pathname;
+import { TS_SOURCE_HOOK } from "./ts-source-hook-path.js";
 
 export interface SourceChild {
   process: ChildProcess;
